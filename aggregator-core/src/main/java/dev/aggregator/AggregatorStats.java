@@ -1,0 +1,62 @@
+package dev.aggregator;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An immutable snapshot of the aggregator's counters.
+ *
+ * <p>{@code received}, {@code uniqueProcessed}, {@code duplicateDropped} and {@code topicCounts}
+ * count committed events only, are committed in the same transaction as the events, and survive
+ * restarts: in every snapshot {@code received == uniqueProcessed + duplicateDropped}, and {@code
+ * uniqueProcessed} equals the number of stored events. Events accepted but not yet committed are
+ * counted in {@code queueSize}.
+ *
+ * @param received events committed, new or duplicate
+ * @param uniqueProcessed events stored (new keys)
+ * @param duplicateDropped events dropped as duplicates
+ * @param topicCounts stored events per topic, in the order the topics were first seen
+ * @param queueSize events accepted and not yet committed
+ * @param queueCapacity the most events the queue holds
+ * @param batchesCommitted transactions committed since start
+ * @param batchedEvents events in those transactions
+ * @param largestBatch the most events committed in one transaction since start
+ * @param batchesFailed transactions rolled back since start
+ * @param startedAt when this aggregator started
+ * @param uptime how long it has been running
+ * @param writerRunning whether the writer thread is alive
+ */
+public record AggregatorStats(
+    long received,
+    long uniqueProcessed,
+    long duplicateDropped,
+    Map<String, Long> topicCounts,
+    int queueSize,
+    int queueCapacity,
+    long batchesCommitted,
+    long batchedEvents,
+    int largestBatch,
+    long batchesFailed,
+    Instant startedAt,
+    Duration uptime,
+    boolean writerRunning) {
+
+  /** Copies the topic counts, keeping their first-seen order. */
+  public AggregatorStats {
+    topicCounts = Collections.unmodifiableMap(new LinkedHashMap<>(topicCounts));
+  }
+
+  /** The topics in the order they were first seen. */
+  public List<String> topics() {
+    return List.copyOf(topicCounts.keySet());
+  }
+
+  /** Mean events per committed transaction since start, 0 before the first. */
+  public double meanBatchSize() {
+    return batchesCommitted == 0 ? 0 : (double) batchedEvents / batchesCommitted;
+  }
+}

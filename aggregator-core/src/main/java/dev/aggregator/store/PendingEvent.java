@@ -1,0 +1,23 @@
+package dev.aggregator.store;
+
+import java.time.Instant;
+
+/**
+ * An event that passed validation, on its way into a {@link DedupStore}: every field is set, and
+ * the payload is already serialized (by the publishing thread, so the single writer does not pay
+ * for it).
+ *
+ * @param topic the topic
+ * @param eventId the event id
+ * @param timestamp when the event happened (the receive time if the publisher gave none)
+ * @param source who sent it, possibly {@code ""}
+ * @param payloadJson the payload as a JSON object text
+ * @param receivedAt when the aggregator received it
+ */
+public record PendingEvent(
+    String topic,
+    String eventId,
+    Instant timestamp,
+    String source,
+    String payloadJson,
+    Instant receivedAt) {}

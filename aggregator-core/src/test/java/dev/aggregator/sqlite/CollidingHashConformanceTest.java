@@ -1,0 +1,22 @@
+package dev.aggregator.sqlite;
+
+import dev.aggregator.store.DedupStore;
+import dev.aggregator.store.DedupStoreConformanceTest;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole contract again with a hash that maps every key to the same value: if the store ever
+ * trusted a hash match without comparing the real key, every new key after the first would come
+ * back as a false duplicate, and these tests would fail.
+ */
+class CollidingHashConformanceTest extends DedupStoreConformanceTest {
+  @TempDir Path dir;
+
+  @Override
+  protected DedupStore openEmptyStore() {
+    return SqliteDedupStore.builder(dir.resolve("colliding.db"))
+        .keyHasher((topic, eventId) -> 42L)
+        .open();
+  }
+}
