@@ -1,0 +1,62 @@
+package dev.aggregator;
+
+import dev.aggregator.sqlite.SqliteDedupStore;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The child process of {@link CrashRecoveryTest}: publishes forever into a SQLite store and prints
+ * {@code ACK <topic> <event_id>;} for every event whose publish has completed (so it is durable),
+ * until it is killed. Also re-publishes keys of earlier runs, to show they stay duplicates.
+ *
+ * <p>Arguments: database file, run number, number of earlier runs.
+ */
+public final class CrashPublisher {
+  private CrashPublisher() {}
+
+  public static void main(String[] args) throws Exception {
+    Path db = Path.of(args[0]);
+    int run = Integer.parseInt(args[1]);
+    Random random = new Random(run);
+    PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+    try (EventAggregator agg = EventAggregator.builder().store(SqliteDedupStore.open(db)).build()) {
+      out.println("READY;");
+      out.flush();
+      List<CompletableFuture<Void>> inFlight = new ArrayList<>();
+      for (long n = 0; ; ) {
+        int size = 1 + random.nextInt(50);
+        List<Event> batch = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+          if (run > 0 && random.nextInt(5) == 0) {
+            // a key an earlier run may have stored: must come back as a duplicate, never twice
+            batch.add(
+                Event.of(
+                    "t" + random.nextInt(3),
+                    "r" + random.nextInt(run) + "-" + random.nextInt(2000)));
+          } else {
+            batch.add(Event.of("t" + (n % 3), "r" + run + "-" + n++));
+          }
+        }
+        inFlight.add(
+            agg.publish(batch)
+                .thenAccept(
+                    result -> {
+                      synchronized (out) {
+                        for (Event e : batch) {
+                          out.print("ACK " + e.topic() + " " + e.eventId() + ";\n");
+                        }
+                        out.flush();
+                      }
+                    }));
+        if (inFlight.size() >= 8) {
+          inFlight.remove(0).join();
+        }
+      }
+    }
+  }
+}

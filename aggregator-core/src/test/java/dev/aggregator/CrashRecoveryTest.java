@@ -1,0 +1,103 @@
+package dev.aggregator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.aggregator.sqlite.SqliteDedupStore;
+import dev.aggregator.store.StoreStats;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Process-level durability: a child JVM publishes continuously and is killed with SIGKILL at a
+ * random moment, 6 times in a row on the same file. After each kill the store must reopen, hold
+ * every event whose publish had completed exactly once, and have counters equal to its rows.
+ */
+class CrashRecoveryTest {
+  @TempDir Path dir;
+
+  @Test
+  void sigkillWhilePublishing_everyAcknowledgedEventStoredOnce_countersEqualRows()
+      throws Exception {
+    Path db = dir.resolve("crash.db");
+    Random random = new Random();
+    Set<String> acknowledged = new HashSet<>();
+    for (int run = 0; run < 6; run++) {
+      Process child =
+          new ProcessBuilder(
+                  ProcessHandle.current().info().command().orElse("java"),
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  CrashPublisher.class.getName(),
+                  db.toString(),
+                  Integer.toString(run))
+              .redirectError(ProcessBuilder.Redirect.INHERIT)
+              .start();
+      BufferedReader lines =
+          new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+      CompletableFuture<Set<String>> acks =
+          CompletableFuture.supplyAsync(
+              () -> {
+                Set<String> seen = new HashSet<>();
+                try {
+                  for (String line; (line = lines.readLine()) != null; ) {
+                    // A line cut by the kill has no ';' and does not count.
+                    if (line.startsWith("ACK ") && line.endsWith(";")) {
+                      seen.add(line.substring(4, line.length() - 1));
+                    }
+                  }
+                } catch (java.io.IOException e) {
+                  // the pipe closes when the child dies
+                }
+                return seen;
+              });
+      long killAfterMs = 300 + random.nextInt(1200);
+      assertFalse(
+          child.waitFor(killAfterMs, TimeUnit.MILLISECONDS), "child exited on its own, run " + run);
+      child.destroyForcibly(); // SIGKILL on Linux
+      assertTrue(child.waitFor(30, TimeUnit.SECONDS), "child did not die");
+      Set<String> ackedThisRun = acks.get(30, TimeUnit.SECONDS);
+      acknowledged.addAll(ackedThisRun);
+
+      try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
+        StoreStats stats = store.stats();
+        Set<String> stored = new HashSet<>();
+        long rows = 0;
+        for (String topic : stats.topicCounts().keySet()) {
+          String cursor = null;
+          do {
+            EventPage page = store.events(EventQuery.topic(topic).limit(1000).after(cursor));
+            for (StoredEvent e : page.events()) {
+              rows++;
+              assertTrue(
+                  stored.add(topic + " " + e.event().eventId()),
+                  "stored twice: " + topic + " " + e.event().eventId());
+            }
+            cursor = page.next();
+          } while (cursor != null);
+        }
+        for (String key : acknowledged) {
+          assertTrue(stored.contains(key), "acknowledged but lost after kill " + run + ": " + key);
+        }
+        assertEquals(rows, stats.uniqueProcessed(), "unique_processed vs rows, run " + run);
+        assertEquals(stats.received(), stats.uniqueProcessed() + stats.duplicateDropped());
+        assertTrue(
+            ackedThisRun.size() > 0 || run > 0, "run " + run + " acknowledged nothing before kill");
+        System.out.printf(
+            "kill %d after %d ms: %d acks this run, %d stored rows, received %d%n",
+            run, killAfterMs, ackedThisRun.size(), rows, stats.received());
+      }
+    }
+    assertTrue(acknowledged.size() > 1000, "too few acknowledged events to mean much");
+  }
+}

@@ -1,0 +1,194 @@
+package dev.aggregator.sqlite;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.aggregator.Outcome;
+import dev.aggregator.StoreException;
+import dev.aggregator.store.PendingEvent;
+import dev.aggregator.store.StoreStats;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What is particular to the SQLite store: files, schema, locking, rollback, the index. */
+class SqliteDedupStoreTest {
+  private static final Instant T0 = Instant.parse("2025-10-23T10:00:00Z");
+
+  @TempDir Path dir;
+
+  private static PendingEvent event(String topic, String id) {
+    return new PendingEvent(topic, id, T0, "", "{}", T0);
+  }
+
+  @Test
+  void open_missingDirectory_isCreated() {
+    Path db = dir.resolve("a/b/c/store.db");
+    try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
+      store.append(List.of(event("t", "1")));
+    }
+    assertTrue(Files.exists(db));
+  }
+
+  @Test
+  void open_fileThatIsNotADatabase_failsNamingFileAndReason() throws Exception {
+    Path db = dir.resolve("notes.db");
+    Files.writeString(db, "these are my notes, not a database\n".repeat(200));
+    StoreException e = assertThrows(StoreException.class, () -> SqliteDedupStore.open(db));
+    assertTrue(e.getMessage().contains(db.toString()), e.getMessage());
+    assertTrue(e.getMessage().contains("not an SQLite database"), e.getMessage());
+  }
+
+  @Test
+  void open_databaseOfAnotherApplication_failsNamingItsTables() throws Exception {
+    Path db = dir.resolve("other.db");
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+        Statement s = c.createStatement()) {
+      s.executeUpdate("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)");
+    }
+    StoreException e = assertThrows(StoreException.class, () -> SqliteDedupStore.open(db));
+    assertTrue(e.getMessage().contains("another application"), e.getMessage());
+    assertTrue(e.getMessage().contains("customers"), e.getMessage());
+  }
+
+  @Test
+  void open_newerSchemaVersion_failsAskingForUpgrade() throws Exception {
+    Path db = dir.resolve("newer.db");
+    SqliteDedupStore.open(db).close();
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+        Statement s = c.createStatement()) {
+      s.executeUpdate("PRAGMA user_version = " + (SqliteDedupStore.SCHEMA_VERSION + 1));
+    }
+    StoreException e = assertThrows(StoreException.class, () -> SqliteDedupStore.open(db));
+    assertTrue(e.getMessage().contains("newer than this version supports"), e.getMessage());
+  }
+
+  @Test
+  void open_directory_failsSayingSo() {
+    StoreException e = assertThrows(StoreException.class, () -> SqliteDedupStore.open(dir));
+    assertTrue(e.getMessage().contains("is a directory"), e.getMessage());
+  }
+
+  @Test
+  void open_fileAlreadyOpen_failsInsteadOfSharingTheWriter() {
+    Path db = dir.resolve("locked.db");
+    try (SqliteDedupStore first = SqliteDedupStore.open(db)) {
+      StoreException e = assertThrows(StoreException.class, () -> SqliteDedupStore.open(db));
+      assertTrue(e.getMessage().contains("already open"), e.getMessage());
+      assertEquals(List.of(Outcome.ACCEPTED), first.append(List.of(event("t", "1"))));
+    }
+    SqliteDedupStore.open(db).close(); // released on close
+  }
+
+  @Test
+  void open_countersTamperedWith_failsAsInconsistent() throws Exception {
+    Path db = dir.resolve("tampered.db");
+    try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
+      store.append(List.of(event("t", "1"), event("t", "2")));
+    }
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+        Statement s = c.createStatement()) {
+      s.executeUpdate("UPDATE counters SET unique_processed = 5, received = 5");
+    }
+    StoreException e = assertThrows(StoreException.class, () -> SqliteDedupStore.open(db));
+    assertTrue(e.getMessage().contains("inconsistent"), e.getMessage());
+  }
+
+  @Test
+  void append_failureMidBatch_rollsBackEverythingAndStoreKeepsWorking() throws Exception {
+    Path db = dir.resolve("rollback.db");
+    SqliteDedupStore.open(db).close();
+    // A trigger makes SQLite fail on one event, in the middle of the batch's inserts.
+    try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+        Statement s = c.createStatement()) {
+      s.executeUpdate(
+          "CREATE TRIGGER poison BEFORE INSERT ON events WHEN NEW.event_id = 'poison'"
+              + " BEGIN SELECT RAISE(ABORT, 'poisoned event'); END");
+    }
+    try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
+      store.append(List.of(event("old", "x")));
+      StoreException e =
+          assertThrows(
+              StoreException.class,
+              () ->
+                  store.append(
+                      List.of(event("new-topic", "a"), event("old", "b"), event("old", "poison"))));
+      assertTrue(e.getMessage().contains(db.toString()), e.getMessage());
+      assertTrue(e.getMessage().contains("poisoned event"), e.getMessage());
+      StoreStats after = store.stats();
+      assertEquals(1, after.received());
+      assertEquals(List.of("old"), List.copyOf(after.topicCounts().keySet()));
+      // Nothing of the failed batch went into the index: the same keys are new now.
+      assertEquals(
+          List.of(Outcome.ACCEPTED, Outcome.ACCEPTED),
+          store.append(List.of(event("new-topic", "a"), event("old", "b"))));
+    }
+    try (SqliteDedupStore reopened = SqliteDedupStore.open(db);
+        Connection c = DriverManager.getConnection("jdbc:sqlite:" + db);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT count(*) FROM events")) {
+      rs.next();
+      assertEquals(3, rs.getLong(1));
+      assertEquals(3, reopened.stats().uniqueProcessed());
+      assertEquals(
+          List.of("old", "new-topic"), List.copyOf(reopened.stats().topicCounts().keySet()));
+    }
+  }
+
+  @Test
+  void reopen_indexRebuiltFromKeyBlocks_dedupsAcrossManyBatches() {
+    Path db = dir.resolve("index.db");
+    try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
+      for (int b = 0; b < 30; b++) {
+        List<PendingEvent> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+          batch.add(event("t" + (i % 3), "k-" + (b * 100 + i)));
+        }
+        store.append(batch);
+      }
+    }
+    try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
+      for (int b = 0; b < 30; b++) {
+        List<PendingEvent> batch = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+          batch.add(event("t" + (i % 3), "k-" + (b * 100 + i)));
+        }
+        assertTrue(store.append(batch).stream().allMatch(o -> o == Outcome.DUPLICATE));
+      }
+      assertEquals(3000, store.stats().uniqueProcessed());
+      assertTrue(
+          store.indexBytes() / 3000 < 64, "index bytes per key: " + store.indexBytes() / 3000);
+    }
+  }
+
+  @Test
+  void collidingHash_manyKeys_noFalseDuplicate() {
+    // Every key hashes alike: each new key is compared against every stored key of the chain.
+    try (SqliteDedupStore store =
+        SqliteDedupStore.builder(dir.resolve("collide.db")).keyHasher((t, id) -> 7L).open()) {
+      List<PendingEvent> batch = new java.util.ArrayList<>();
+      for (int i = 0; i < 500; i++) {
+        batch.add(event("t", "key-" + i));
+      }
+      assertTrue(store.append(batch).stream().allMatch(o -> o == Outcome.ACCEPTED));
+      assertEquals(
+          List.of(Outcome.DUPLICATE, Outcome.ACCEPTED),
+          store.append(List.of(event("t", "key-250"), event("t", "key-500"))));
+    }
+  }
+
+  @Test
+  void lockFile_isBesideTheDatabase() {
+    Path db = dir.resolve("x.db");
+    SqliteDedupStore.open(db).close();
+    assertTrue(Files.exists(dir.resolve("x.db.lock")));
+  }
+}
