@@ -72,6 +72,14 @@ public interface EventAggregator extends AutoCloseable {
   AggregatorStats stats();
 
   /**
+   * Whether events can be committed now. After a failed transaction the aggregator is unhealthy,
+   * with the store's error as the reason, until a transaction commits again; while it is unhealthy
+   * and idle the writer probes the store (an empty transaction) about once a second, so it turns
+   * healthy on its own once the fault is gone.
+   */
+  Health health();
+
+  /**
    * Stops accepting events, commits every event accepted before, stops the writer and closes the
    * store. Idempotent; later publishes fail with {@link AggregatorClosedException}.
    */

@@ -7,6 +7,7 @@ import dev.aggregator.EventAggregator;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.EventValidationException;
+import dev.aggregator.Health;
 import dev.aggregator.Outcome;
 import dev.aggregator.PublishResult;
 import dev.aggregator.QueueFullException;
@@ -51,7 +52,10 @@ import org.slf4j.LoggerFactory;
  *
  * Failure. If append throws, the store has rolled back: every caller of that batch gets the
  * StoreException, the failure is counted and logged once, and the writer goes on with the next
- * batch. Nothing of a failed batch is stored or counted.
+ * batch. Nothing of a failed batch is stored or counted. The aggregator is then unhealthy (health()
+ * names the error) until a transaction commits again. A fault such as a full disk may go away with
+ * nobody publishing, so while unhealthy and idle the writer appends an empty batch about once a
+ * second: a real transaction that stores nothing, and turns the aggregator healthy once it commits.
  *
  * Lifecycle. The constructor starts the writer: a built aggregator is running. close() takes the
  * admission lock's write side, so no publish can be between its closed-check and its enqueue, marks
@@ -67,6 +71,9 @@ public final class DefaultEventAggregator implements EventAggregator {
 
   /** One publish call on its way to the writer. */
   private record Request(List<PendingEvent> events, CompletableFuture<PublishResult> future) {}
+
+  /** How often an unhealthy, idle writer probes the store. */
+  private static final long PROBE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   /** Enqueued by close() behind every accepted request. */
   private static final Request STOP = new Request(List.of(), new CompletableFuture<>());
@@ -90,6 +97,7 @@ public final class DefaultEventAggregator implements EventAggregator {
   private volatile long batchedEvents;
   private volatile int largestBatch;
   private volatile long batchesFailed;
+  private volatile Health health = Health.ok();
 
   /** Starts an aggregator on an open store; see {@link EventAggregator.Builder}. */
   public DefaultEventAggregator(
@@ -176,6 +184,23 @@ public final class DefaultEventAggregator implements EventAggregator {
   }
 
   @Override
+  public Health health() {
+    if (!writer.isAlive() && !isClosed()) {
+      return new Health(false, "the writer thread has stopped", null);
+    }
+    return health;
+  }
+
+  private boolean isClosed() {
+    admission.readLock().lock();
+    try {
+      return closed;
+    } finally {
+      admission.readLock().unlock();
+    }
+  }
+
+  @Override
   public void close() {
     admission.writeLock().lock();
     try {
@@ -209,8 +234,11 @@ public final class DefaultEventAggregator implements EventAggregator {
     boolean stopping = false;
     while (!stopping || carry != null) {
       try {
-        Request first = carry != null ? carry : queue.take();
+        Request first = carry != null ? carry : nextOrProbe();
         carry = null;
+        if (first == null) {
+          continue; // probed the store
+        }
         if (first == STOP) {
           break;
         }
@@ -244,6 +272,31 @@ public final class DefaultEventAggregator implements EventAggregator {
     }
   }
 
+  /** The next request; while unhealthy, probes the store whenever none comes for a while. */
+  private Request nextOrProbe() throws InterruptedException {
+    if (health.healthy()) {
+      return queue.take();
+    }
+    Request next = queue.poll(PROBE_INTERVAL_NANOS, TimeUnit.NANOSECONDS);
+    if (next == null) {
+      try {
+        store.append(List.of());
+        recovered();
+      } catch (RuntimeException e) {
+        // still failing: health keeps the first error of this episode
+        log.debug("{} - probe failed: {}", store.describe(), e.toString());
+      }
+    }
+    return next;
+  }
+
+  private void recovered() {
+    if (!health.healthy()) {
+      health = new Health(true, null, clock.instant());
+      log.info("{} - Recovered: transactions commit again.", store.describe());
+    }
+  }
+
   private Request nextWithin(long deadline) throws InterruptedException {
     Request next = queue.poll();
     if (next != null || maxBatchDelayNanos == 0) {
@@ -266,13 +319,19 @@ public final class DefaultEventAggregator implements EventAggregator {
           e instanceof StoreException se
               ? se
               : new StoreException(store.describe() + ": batch failed: " + e, e);
-      log.error("{} - batch of {} events rolled back", store.describe(), size, failure);
+      if (health.healthy()) {
+        log.error("{} - batch of {} events rolled back", store.describe(), size, failure);
+        health = new Health(false, failure.getMessage(), clock.instant());
+      } else {
+        log.warn("{} - batch of {} events rolled back: {}", store.describe(), size, e.toString());
+      }
       queuedEvents.addAndGet(-size);
       for (Request r : batch) {
         r.future.completeExceptionally(failure);
       }
       return;
     }
+    recovered();
     batchesCommitted++;
     batchedEvents += size;
     largestBatch = Math.max(largestBatch, size);

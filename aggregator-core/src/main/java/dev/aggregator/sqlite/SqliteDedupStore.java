@@ -117,7 +117,9 @@ public final class SqliteDedupStore implements DedupStore {
   private final SQLiteConfig config;
   private final String url;
   private final FileChannel lockChannel;
+  private final Object fileKey; // the inode: tells whether the file was deleted or replaced
   private final Connection writer;
+  private final Statement transaction;
   private final KeyHasher hasher;
   private final KeyIndex index;
   private final KeyIndex batchIndex = new KeyIndex(4096);
@@ -203,17 +205,18 @@ public final class SqliteDedupStore implements DedupStore {
     config.setBusyTimeout(10_000);
     config.setCacheSize(-65_536); // KiB
     config.setTempStore(SQLiteConfig.TempStore.MEMORY);
-    // The writer holds its write lock from open to close (xerial begins the next transaction
-    // right after each commit); readers run in autocommit mode and never take it.
-    config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
 
     this.lockChannel = lock(file);
     Connection c = null;
     try {
+      // JDBC autocommit stays on and the writer says BEGIN IMMEDIATE / COMMIT / ROLLBACK itself:
+      // after some errors (SQLITE_FULL, SQLITE_IOERR) SQLite rolls back on its own, and the
+      // driver's implicit transactions would then lose track and fail every later batch.
       c = config.createConnection(url);
-      c.setAutoCommit(false);
+      this.transaction = c.createStatement();
       long seed = openSchema(c);
       this.hasher = hasherOverride != null ? hasherOverride : KeyHasher.seeded(seed);
+      this.fileKey = fileKey(file);
       this.writer = c;
       this.index = loadState();
       this.insertEvent =
@@ -232,7 +235,7 @@ public final class SqliteDedupStore implements DedupStore {
                   + " unique_processed = unique_processed + ?,"
                   + " duplicate_dropped = duplicate_dropped + ?");
       this.selectKey = c.prepareStatement("SELECT topic_id, event_id FROM events WHERE seq = ?");
-    } catch (SQLException | RuntimeException e) {
+    } catch (SQLException | IOException | RuntimeException e) {
       closeQuietly(c);
       closeQuietly(lockChannel);
       throw e instanceof StoreException se ? se : failure("cannot open", e);
@@ -286,11 +289,11 @@ public final class SqliteDedupStore implements DedupStore {
       }
       if (applicationId == 0 && version == 0 && tables.isEmpty()) {
         long seed = new SecureRandom().nextLong();
+        s.execute("BEGIN IMMEDIATE");
         createSchema(s, seed);
-        c.commit();
+        s.execute("COMMIT");
         return seed;
       }
-      c.rollback();
       if (applicationId != APPLICATION_ID) {
         throw new StoreException(
             "cannot open "
@@ -318,9 +321,7 @@ public final class SqliteDedupStore implements DedupStore {
         if (!rs.next()) {
           throw new StoreException("cannot open " + file + ": its hash seed is missing");
         }
-        long seed = rs.getLong(1);
-        c.rollback();
-        return seed;
+        return rs.getLong(1);
       }
     }
   }
@@ -399,7 +400,6 @@ public final class SqliteDedupStore implements DedupStore {
         rs.next();
         maxSeq = rs.getLong(1);
       }
-      writer.rollback();
       if (maxSeq != seq - 1 || loaded.size() != uniqueProcessed || topicSum != uniqueProcessed) {
         throw inconsistent(
             "last event "
@@ -442,6 +442,7 @@ public final class SqliteDedupStore implements DedupStore {
     int nextTopicIdBefore = nextTopicId;
     batchIndex.clear();
     try {
+      transaction.execute("BEGIN IMMEDIATE");
       for (int i = 0; i < n; i++) {
         PendingEvent e = batch.get(i);
         Integer topicId = topicIds.get(e.topic());
@@ -496,11 +497,15 @@ public final class SqliteDedupStore implements DedupStore {
       addToCounters.setLong(2, accepted);
       addToCounters.setLong(3, n - accepted);
       addToCounters.executeUpdate();
-      writer.commit();
+      checkFileIsStillOurs();
+      transaction.execute("COMMIT");
     } catch (SQLException | RuntimeException e) {
       rollback();
       topicIds.keySet().removeAll(newTopics);
       nextTopicId = nextTopicIdBefore;
+      if (e instanceof StoreException se) {
+        throw se;
+      }
       Throwable cause = e instanceof StoreReadFailure f ? f.getCause() : e;
       throw failure("cannot append a batch of " + n + " events to", cause);
     }
@@ -534,6 +539,34 @@ public final class SqliteDedupStore implements DedupStore {
     }
   }
 
+  /**
+   * A database file deleted (or replaced) while open still takes writes through the open
+   * descriptor, and loses them all at the next restart: such a commit must not be acknowledged. One
+   * stat per batch.
+   */
+  private void checkFileIsStillOurs() {
+    Object now;
+    try {
+      now = fileKey(file);
+    } catch (IOException e) {
+      now = null;
+    }
+    if (!fileKey.equals(now)) {
+      throw new StoreException(
+          "database file "
+              + file
+              + " was deleted or replaced while open; refusing to commit events that would be lost"
+              + " at restart (restore the file, or restart the aggregator)");
+    }
+  }
+
+  private static Object fileKey(Path file) throws IOException {
+    Object key =
+        Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+    // Without inodes (some file systems) fall back to the path, which only catches deletion.
+    return key != null ? key : file;
+  }
+
   private static boolean sameKey(PendingEvent a, PendingEvent b) {
     return a.eventId().equals(b.eventId()) && a.topic().equals(b.topic());
   }
@@ -563,9 +596,10 @@ public final class SqliteDedupStore implements DedupStore {
     try {
       insertEvent.clearBatch();
       addToTopic.clearBatch();
-      writer.rollback();
+      transaction.execute("ROLLBACK");
     } catch (SQLException e) {
-      // The connection is broken; the next batch reports it. Nothing was committed.
+      // SQLite already rolled back (it does after SQLITE_FULL and some I/O errors), or the
+      // connection is broken and the next batch reports it. Either way nothing was committed.
     }
   }
 
