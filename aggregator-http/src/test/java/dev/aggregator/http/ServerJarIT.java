@@ -252,7 +252,7 @@ class ServerJarIT {
                 dir.resolve("p.db").toString(),
                 "--log-file",
                 dir.resolve("p.log").toString())) {
-      assertOneLineFailure(c, 1, "address already in use");
+      assertOneLineFailure(c, 1, "Address already in use");
     }
   }
 
