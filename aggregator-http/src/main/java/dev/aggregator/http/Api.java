@@ -17,6 +17,7 @@ import dev.aggregator.EventJson;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.EventValidationException;
+import dev.aggregator.Health;
 import dev.aggregator.Outcome;
 import dev.aggregator.PublishResult;
 import dev.aggregator.StoredEvent;
@@ -546,36 +547,28 @@ final class Api implements HttpHandler {
 
   private Response health() {
     ObjectNode body = mapper.createObjectNode();
-    String reason = null;
-    boolean running = false;
-    int queue = 0;
-    try {
-      AggregatorStats s = aggregator.stats();
-      running = s.writerRunning();
-      queue = s.queueSize();
-      if (!running) {
-        reason = "the writer thread is not running";
-      }
-    } catch (RuntimeException e) {
-      reason = "the store failed: " + e.getMessage();
-      log.warn("health check: {}", reason);
-    }
+    Health health = aggregator.health();
+    String reason = health.healthy() ? null : health.reason();
     if (reason == null && closing) {
       reason = "the server is shutting down";
     }
+    AggregatorStats s = aggregator.stats();
     body.put("status", reason == null ? "healthy" : "unhealthy");
-    body.put("consumer_running", running);
-    body.put("queue_size", queue);
+    body.put("consumer_running", s.writerRunning());
+    body.put("queue_size", s.queueSize());
     body.put("timestamp", EventJson.formatTimestamp(Instant.now()));
     if (reason != null) {
-      body.put("reason", reason);
+      body.put("reason", Errors.withoutDirectories(reason));
+      if (health.since() != null) {
+        body.put("since", EventJson.formatTimestamp(health.since()));
+      }
     }
     return errors.json(reason == null ? 200 : 503, body, Map.of());
   }
 
   private Response prometheus() {
     AggregatorStats s = aggregator.stats();
-    boolean healthy = s.writerRunning() && !closing;
+    boolean healthy = aggregator.health().healthy() && !closing;
     byte[] text = metrics.exposition(s, healthy).getBytes(StandardCharsets.UTF_8);
     return new Response(200, "text/plain; version=0.0.4; charset=utf-8", text, Map.of());
   }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aggregator.AggregatorClosedException;
 import dev.aggregator.EventValidationException;
 import dev.aggregator.QueueFullException;
+import dev.aggregator.StoreException;
 import java.util.Map;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -46,6 +47,28 @@ final class Errors {
     if (t instanceof AggregatorClosedException) {
       return unavailable();
     }
+    if (t instanceof StoreException e) {
+      // The store's message names files and database codes: for the log and /health, not for
+      // every publisher. Nothing of the request was stored, so a retry is safe.
+      String errorId = UUID.randomUUID().toString();
+      log.warn(
+          "{} {} - store unavailable {} - request id {}: {}",
+          method,
+          path,
+          errorId,
+          requestId,
+          e.getMessage());
+      ObjectNode body =
+          body(
+              "store_unavailable",
+              "the store cannot commit events now, nothing of this request was stored; retry"
+                  + " later (error_id "
+                  + errorId
+                  + ", reason in /health and the server log)",
+              null);
+      body.put("error_id", errorId);
+      return json(503, body, Map.of("Retry-After", "1"));
+    }
     if (t instanceof StreamConstraintsException e) {
       // Checked before StreamConstraints' supertype: a size limit, not broken JSON.
       return error(413, "payload_too_large", e.getOriginalMessage(), null, Map.of());
@@ -69,6 +92,14 @@ final class Errors {
             null);
     body.put("error_id", errorId);
     return json(500, body, Map.of());
+  }
+
+  /**
+   * Shows a reason without the directories it names: "/srv/data/aggregator.db" becomes
+   * "aggregator.db", so an open endpoint tells what failed without mapping the server's disk.
+   */
+  static String withoutDirectories(String reason) {
+    return reason == null ? null : reason.replaceAll("(?:/[^/\\s:()'\"]+)+/", "");
   }
 
   Response unavailable() {
