@@ -1,0 +1,106 @@
+package dev.aggregator.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.aggregator.AggregatorClosedException;
+import dev.aggregator.EventValidationException;
+import dev.aggregator.QueueFullException;
+import java.util.Map;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place where failures become answers, all in the one error shape {@code {"error":
+ * "<code>", "message": "<sentence>", "details": [...]}}. Expected errors are answered with what the
+ * client needs to fix its request; an unexpected one is a 500 with an {@code error_id} that is also
+ * logged, with the stack trace, at ERROR. No stack trace is ever sent.
+ */
+final class Errors {
+  private static final Logger log = LoggerFactory.getLogger(Errors.class);
+
+  private final ObjectMapper mapper;
+
+  Errors(ObjectMapper mapper) {
+    this.mapper = mapper;
+  }
+
+  Response toResponse(Throwable t, String method, String path, String requestId) {
+    if (t instanceof HttpError e) {
+      return error(e.status, e.code, e.getMessage(), e.details, e.headers);
+    }
+    if (t instanceof EventValidationException e) {
+      ArrayNode details = mapper.createArrayNode();
+      for (EventValidationException.Violation v : e.violations()) {
+        details.addObject().put("index", v.index()).put("field", v.field()).put("rule", v.rule());
+      }
+      return error(422, "validation_failed", e.getMessage(), details, Map.of());
+    }
+    if (t instanceof QueueFullException e) {
+      return error(503, "queue_full", e.getMessage(), null, Map.of("Retry-After", "1"));
+    }
+    if (t instanceof AggregatorClosedException) {
+      return unavailable();
+    }
+    if (t instanceof StreamConstraintsException e) {
+      // Checked before StreamConstraints' supertype: a size limit, not broken JSON.
+      return error(413, "payload_too_large", e.getOriginalMessage(), null, Map.of());
+    }
+    if (t instanceof JsonProcessingException e) {
+      log.debug(
+          "{} {} - invalid JSON: {} - ID: {}", method, path, e.getOriginalMessage(), requestId);
+      return error(
+          400,
+          "invalid_json",
+          "request body is not valid JSON: " + firstLine(e.getOriginalMessage()),
+          null,
+          Map.of());
+    }
+    String errorId = UUID.randomUUID().toString();
+    log.error("{} {} - internal error {} - request id {}", method, path, errorId, requestId, t);
+    ObjectNode body =
+        body(
+            "internal",
+            "internal server error; error_id " + errorId + " is in the server log",
+            null);
+    body.put("error_id", errorId);
+    return json(500, body, Map.of());
+  }
+
+  Response unavailable() {
+    return error(503, "unavailable", "the server is shutting down", null, Map.of());
+  }
+
+  Response error(
+      int status, String code, String message, JsonNode details, Map<String, String> headers) {
+    return json(status, body(code, message, details), headers);
+  }
+
+  private ObjectNode body(String code, String message, JsonNode details) {
+    ObjectNode body = mapper.createObjectNode();
+    body.put("error", code);
+    body.put("message", message);
+    body.set("details", details == null ? mapper.createArrayNode() : details);
+    return body;
+  }
+
+  Response json(int status, Object body, Map<String, String> headers) {
+    try {
+      return new Response(status, Response.JSON, mapper.writeValueAsBytes(body), headers);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write a response body", e);
+    }
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "empty";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}

@@ -1,0 +1,289 @@
+package dev.aggregator.http;
+
+import ch.qos.logback.classic.LoggerContext;
+import dev.aggregator.AggregatorStats;
+import dev.aggregator.EventAggregator;
+import dev.aggregator.sqlite.SqliteDedupStore;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The standalone server: {@code java -jar aggregator-server.jar [options]}; {@code --help} lists
+ * the options and the environment variables that set them.
+ *
+ * <p>Exit status: 0 after SIGTERM or Ctrl-C once everything accepted is committed; 2 for a bad
+ * option; 1 when the server cannot start (port taken, database unusable), with one line on stderr
+ * saying why.
+ */
+@Command(
+    name = "aggregator-server",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    sortOptions = false,
+    usageHelpWidth = 100,
+    description = {
+      "Idempotent event aggregator: keeps each (topic, event_id) exactly once, durably, with"
+          + " exact counters, behind a small REST API.",
+      ""
+    })
+public final class Main implements Callable<Integer> {
+
+  @Option(
+      names = "--host",
+      defaultValue = "${env:HOST:-127.0.0.1}",
+      description =
+          "Address to bind; 0.0.0.0 for every interface. Env HOST. Default: ${DEFAULT-VALUE}.")
+  String host;
+
+  @Option(
+      names = "--port",
+      defaultValue = "${env:PORT:-8080}",
+      description = "Port to listen on. Env PORT. Default: ${DEFAULT-VALUE}.")
+  int port;
+
+  @Option(
+      names = "--db",
+      paramLabel = "FILE",
+      defaultValue = "${env:DATABASE_PATH:-data/aggregator.db}",
+      description =
+          "SQLite database file; its directory is created. Env DATABASE_PATH. Default: ${DEFAULT-VALUE}.")
+  Path db;
+
+  @Option(
+      names = "--queue-capacity",
+      paramLabel = "EVENTS",
+      defaultValue = "${env:QUEUE_MAX_SIZE:-100000}",
+      description =
+          "Most events accepted and not yet committed; beyond it publishes get 503 queue_full."
+              + " Env QUEUE_MAX_SIZE. Default: ${DEFAULT-VALUE}.")
+  int queueCapacity;
+
+  @Option(
+      names = "--max-batch",
+      paramLabel = "EVENTS",
+      defaultValue = "2000",
+      description = "Most events committed in one transaction. Default: ${DEFAULT-VALUE}.")
+  int maxBatch;
+
+  @Option(
+      names = "--sync",
+      paramLabel = "normal|full",
+      defaultValue = "normal",
+      description =
+          "normal: a commit survives a process crash; full: also power loss (fsync per commit)."
+              + " Default: ${DEFAULT-VALUE}.")
+  SqliteDedupStore.Synchronous sync;
+
+  @Option(
+      names = "--ack",
+      paramLabel = "durable|queued",
+      defaultValue = "durable",
+      description =
+          "durable: answer 200 after the commit, with an outcome per event; queued: answer 202"
+              + " once queued. Default: ${DEFAULT-VALUE}.")
+  AggregatorServer.AckMode ack;
+
+  @Option(
+      names = "--api-key",
+      paramLabel = "KEY",
+      description =
+          "Require this key for writes (repeat for several). Env AGGREGATOR_API_KEY"
+              + " (comma-separated). Default: none, open.")
+  List<String> apiKeys = new ArrayList<>();
+
+  @Option(
+      names = "--protect-reads",
+      description = "Require the API key for reads too (all but /health).")
+  boolean protectReads;
+
+  @Option(
+      names = "--max-body-bytes",
+      paramLabel = "BYTES",
+      defaultValue = "10485760",
+      description = "Largest request body. Default: ${DEFAULT-VALUE} (10 MiB).")
+  long maxBodyBytes;
+
+  @Option(
+      names = "--max-events",
+      paramLabel = "EVENTS",
+      defaultValue = "10000",
+      description = "Most events in one publish request. Default: ${DEFAULT-VALUE}.")
+  int maxEvents;
+
+  @Option(
+      names = "--log-file",
+      paramLabel = "FILE",
+      defaultValue = "logs/aggregator.log",
+      description =
+          "Rolling log file (daily and at 50 MB, 14 days kept). Default: ${DEFAULT-VALUE}.")
+  Path logFile;
+
+  @Option(
+      names = "--log-level",
+      paramLabel = "LEVEL",
+      defaultValue = "${env:LOG_LEVEL:-INFO}",
+      description = "TRACE, DEBUG, INFO, WARN or ERROR. Env LOG_LEVEL. Default: ${DEFAULT-VALUE}.")
+  String logLevel;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** Runs the server until SIGTERM or Ctrl-C. */
+  public static void main(String[] args) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setCaseInsensitiveEnumValuesAllowed(true);
+    cli.setParameterExceptionHandler(
+        (e, a) -> {
+          // One line, no usage dump: the error is what the user needs to see.
+          e.getCommandLine()
+              .getErr()
+              .println("aggregator-server: " + e.getMessage() + " (see --help)");
+          return 2;
+        });
+    int status = cli.execute(args);
+    if (status != 0) {
+      System.exit(status);
+    }
+  }
+
+  @Override
+  public Integer call() {
+    PrintWriter err = spec.commandLine().getErr();
+    String level = logLevel.strip().toUpperCase(Locale.ROOT);
+    if (!List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF").contains(level)) {
+      err.println(
+          "aggregator-server: --log-level must be TRACE, DEBUG, INFO, WARN or ERROR, was '"
+              + logLevel
+              + "' (see --help)");
+      return 2;
+    }
+    if (apiKeys.isEmpty()) {
+      String env = System.getenv("AGGREGATOR_API_KEY");
+      if (env != null) {
+        Arrays.stream(env.split(","))
+            .map(String::strip)
+            .filter(k -> !k.isEmpty())
+            .forEach(apiKeys::add);
+      }
+    }
+    // Before the first logger exists: logback.xml reads these when it configures itself.
+    System.setProperty("aggregator.log.file", logFile.toString());
+    System.setProperty("aggregator.log.level", level);
+
+    EventAggregator aggregator;
+    AggregatorServer server;
+    try {
+      AggregatorServer.Builder serverBuilder; // checked before the store is opened
+      SqliteDedupStore store = SqliteDedupStore.builder(db).synchronous(sync).open();
+      try {
+        aggregator =
+            EventAggregator.builder()
+                .store(store)
+                .queueCapacity(queueCapacity)
+                .maxBatchSize(maxBatch)
+                .build();
+      } catch (RuntimeException e) {
+        store.close();
+        throw e;
+      }
+      try {
+        serverBuilder =
+            AggregatorServer.builder(aggregator)
+                .host(host)
+                .port(port)
+                .apiKeys(apiKeys)
+                .protectReads(protectReads)
+                .maxBodyBytes(maxBodyBytes)
+                .maxEventsPerRequest(maxEvents)
+                .ackMode(ack);
+        server = serverBuilder.start();
+      } catch (RuntimeException e) {
+        aggregator.close();
+        throw e;
+      }
+    } catch (IllegalArgumentException e) {
+      err.println("aggregator-server: " + e.getMessage() + " (see --help)");
+      return 2;
+    } catch (UncheckedIOException e) {
+      String why =
+          e.getCause() instanceof BindException
+              ? "address already in use"
+              : e.getCause().getMessage();
+      err.println("aggregator-server: cannot listen on " + host + ":" + port + ": " + why);
+      return 1;
+    } catch (RuntimeException e) {
+      err.println("aggregator-server: " + e.getMessage());
+      return 1;
+    }
+
+    AggregatorStats s = aggregator.stats();
+    PrintWriter out = spec.commandLine().getOut();
+    out.println(
+        "aggregator-server "
+            + Api.VERSION
+            + " listening on http://"
+            + host
+            + ":"
+            + server.port()
+            + " ("
+            + server.threads()
+            + ")");
+    out.println(
+        "data: "
+            + db.toAbsolutePath()
+            + " ("
+            + s.uniqueProcessed()
+            + " events stored, "
+            + s.received()
+            + " received)");
+    out.println("log: " + logFile.toAbsolutePath());
+    out.flush();
+
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  server.close(); // stop accepting, let requests in flight finish
+                  aggregator.close(); // commit everything accepted
+                  AggregatorStats last = aggregator.stats();
+                  out.println(
+                      "aggregator-server stopped: "
+                          + last.received()
+                          + " received, "
+                          + last.uniqueProcessed()
+                          + " stored, all committed");
+                  out.flush();
+                  if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logback) {
+                    logback.stop(); // flush the async appenders
+                  }
+                  // A clean stop on SIGTERM is a success: exit 0, not the JVM's 143.
+                  Runtime.getRuntime().halt(0);
+                },
+                "aggregator-shutdown"));
+    try {
+      new CountDownLatch(1).await(); // until the shutdown hook halts the JVM
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  /** The version from the build, for {@code --version}. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"aggregator-server " + Api.VERSION};
+    }
+  }
+}
