@@ -8,9 +8,14 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /*
  * The browser side of the server: the dashboard, the OpenAPI document and Swagger UI. Every file
@@ -33,6 +38,8 @@ final class UiHandler implements HttpHandler {
   /** The route prefixes this handler owns; {@link #register} creates one context for each. */
   static final String[] CONTEXTS = {"/dashboard", "/docs", "/openapi.json"};
 
+  private static final Logger requestLog = LoggerFactory.getLogger("dev.aggregator.http.request");
+
   private static final String OWN = "dev/aggregator/http/ui/";
   private static final String CSP =
       "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
@@ -45,7 +52,10 @@ final class UiHandler implements HttpHandler {
 
   private record Asset(String resource, String contentType) {}
 
-  UiHandler() {
+  private final HttpMetrics metrics;
+
+  UiHandler(HttpMetrics metrics) {
+    this.metrics = metrics;
     String swagger = "META-INF/resources/webjars/swagger-ui/" + swaggerUiVersion() + "/";
     String html = "text/html; charset=utf-8";
     String js = "text/javascript; charset=utf-8";
@@ -83,28 +93,35 @@ final class UiHandler implements HttpHandler {
   }
 
   /** Every path this handler answers, for the route-coverage test. */
-  java.util.Set<String> paths() {
+  Set<String> paths() {
     return routes.keySet();
   }
 
   @Override
   public void handle(HttpExchange exchange) throws IOException {
+    long start = System.nanoTime();
+    String method = exchange.getRequestMethod();
+    String path = exchange.getRequestURI().getRawPath();
+    String requestId = UUID.randomUUID().toString();
+    int status = 500;
+    String route = "unmatched";
     try (exchange) {
-      String method = exchange.getRequestMethod();
-      String path = exchange.getRequestURI().getPath();
+      exchange.getResponseHeaders().set("X-Request-Id", requestId);
       Asset asset = routes.get(path);
       if (asset == null) {
-        sendError(exchange, 404, "not_found", "no such path: " + path);
+        status = 404;
+        sendError(exchange, status, "not_found", "no such path: " + path);
         return;
       }
-      boolean head = method.equals("HEAD");
-      if (!head && !method.equals("GET")) {
-        exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+      route = path;
+      if (!method.equals("GET")) {
+        status = 405;
+        exchange.getResponseHeaders().set("Allow", "GET");
         sendError(
             exchange,
-            405,
+            status,
             "method_not_allowed",
-            method + " is not allowed on " + path + "; use GET");
+            method + " is not allowed on " + path + "; allowed: GET");
         return;
       }
       byte[] body = cache.computeIfAbsent(asset.resource(), UiHandler::load);
@@ -114,16 +131,40 @@ final class UiHandler implements HttpHandler {
       headers.set("X-Content-Type-Options", "nosniff");
       // Revalidated every time: a new jar must show its new pages without a hard reload.
       headers.set("Cache-Control", "no-cache");
-      if (head) {
-        headers.set("Content-Length", Integer.toString(body.length));
-        exchange.sendResponseHeaders(200, -1);
-        return;
-      }
-      exchange.sendResponseHeaders(200, body.length);
+      status = 200;
+      exchange.sendResponseHeaders(status, body.length);
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(body);
       }
+    } finally {
+      // The same request line and counters as every API route (Api.handle).
+      long nanos = System.nanoTime() - start;
+      metrics.request(route, method, status, nanos);
+      if (requestLog.isInfoEnabled()) {
+        requestLog.info(
+            "REQUEST: {} {} - STATUS: {} - DURATION: {}ms - ID: {}",
+            method,
+            path,
+            status,
+            String.format(Locale.ROOT, "%.2f", nanos / 1e6),
+            requestId);
+      }
     }
+  }
+
+  /**
+   * Whether a {@code GET /} comes from a browser (it asks for HTML), which is then sent to the
+   * dashboard instead of getting the service description as JSON.
+   */
+  static boolean wantsHtml(HttpExchange exchange) {
+    String accept = exchange.getRequestHeaders().getFirst("Accept");
+    return accept != null && accept.contains("text/html");
+  }
+
+  /** {@code 302} to the dashboard; it carries no data, so it needs no API key. */
+  static Response redirectToDashboard() {
+    return new Response(
+        302, "text/plain; charset=utf-8", new byte[0], Map.of("Location", "/dashboard"));
   }
 
   private static void sendError(HttpExchange exchange, int status, String code, String message)
@@ -144,7 +185,7 @@ final class UiHandler implements HttpHandler {
       if (c == '"' || c == '\\') {
         b.append('\\').append(c);
       } else if (c < 0x20) {
-        b.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
+        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
       } else {
         b.append(c);
       }
