@@ -16,7 +16,7 @@
   var SERVICES_POLL_MS = 3000;
   var HISTORY_MS = 5 * 60 * 1000;
   var TOPIC_ROWS = 100;
-  var LAST_EVENT_FETCHES_PER_POLL = 8;
+  var LAST_EVENT_FETCHES_PER_POLL = 10;
   var PAGE_SIZE = 20;
   var KEY_STORAGE = 'aggregator.apiKey';
 
@@ -138,14 +138,19 @@
     return 10 * p;
   }
 
+  var MIN_WINDOW_MS = 60 * 1000;
+
   function renderChart(now) {
     var W = 600, H = 160, TOP = 16;
+    // The time axis spans the history there is, from one minute up to five, so a fresh page
+    // shows its first seconds readably instead of as a sliver at the right edge.
+    var span = history.length ? Math.min(HISTORY_MS, Math.max(MIN_WINDOW_MS, now - history[0].t)) : MIN_WINDOW_MS;
     var peakA = 0, peakD = 0;
     history.forEach(function (h) { peakA = Math.max(peakA, h.accepted); peakD = Math.max(peakD, h.duplicates); });
     var max = niceCeiling(Math.max(peakA, peakD));
     function points(key) {
       return history.map(function (h) {
-        var x = W * (1 - (now - h.t) / HISTORY_MS);
+        var x = W * (1 - (now - h.t) / span);
         var y = H - (H - TOP) * (h[key] / max);
         return x.toFixed(1) + ',' + y.toFixed(1);
       }).join(' ');
@@ -153,6 +158,7 @@
     $('rate-line-accepted').setAttribute('points', points('accepted'));
     $('rate-line-duplicates').setAttribute('points', points('duplicates'));
     setText($('rate-max'), fmt.format(max) + '/s');
+    setText($('rate-span'), 'last ' + Math.round(span / 1000) + ' s');
     var grid = $('rate-grid');
     if (!grid.childNodes.length) {
       for (var i = 1; i <= 4; i++) {
@@ -185,6 +191,7 @@
 
   function renderTopics() {
     if (!lastStats) { return; }
+    var started = performance.now();
     var counts = lastStats.topic_counts || {};
     var filter = $('topic-filter').value.trim().toLowerCase();
     var order = $('topic-sort').value;
@@ -208,7 +215,7 @@
       topicRows.push(tr);
     }
     var now = Date.now();
-    var fetches = 0;
+    var stale = [];
     for (var i = 0; i < topicRows.length; i++) {
       var row = topicRows[i];
       if (i >= topics.length) { if (row.parentNode) { body.removeChild(row); } continue; }
@@ -222,16 +229,21 @@
       var known = lastEvent.get(t);
       setText(row.cells[2], known && known.at ? ago(known.at, now) : '…');
       if (known && known.at) { row.cells[2].title = known.at; }
-      if ((!known || known.count !== counts[t]) && !lastEventInFlight.has(t)
-          && fetches < LAST_EVENT_FETCHES_PER_POLL) {
-        fetches++;
-        fetchLastEvent(t, counts[t]);
+      if ((!known || known.count !== counts[t]) && !lastEventInFlight.has(t)) {
+        stale.push({ topic: t, count: counts[t], fetchedAt: known ? known.fetchedAt : 0 });
       }
     }
+    // A few fetches per poll, never-fetched rows first, then the longest unrefreshed: under load
+    // every count changes every second, and this keeps each shown row's time a few seconds fresh
+    // at a bounded cost instead of refreshing the first rows only.
+    stale.sort(function (a, b) { return a.fetchedAt - b.fetchedAt; });
+    stale.slice(0, LAST_EVENT_FETCHES_PER_POLL).forEach(function (s) { fetchLastEvent(s.topic, s.count); });
     setText($('topic-note'), matching > topics.length
       ? 'showing ' + fmt.format(topics.length) + ' of ' + fmt.format(matching) + ' matching topics ('
         + fmt.format(total) + ' in all); type in the filter to find the others'
       : fmt.format(matching) + (filter ? ' matching of ' + fmt.format(total) : '') + ' topics');
+    // How long this render took, for tests and for anyone checking the page stays responsive.
+    body.dataset.renderMs = (performance.now() - started).toFixed(1);
   }
 
   function fetchLastEvent(topic, count) {
@@ -240,7 +252,7 @@
     api('/events?' + q).then(function (r) {
       if (r.ok && r.body && r.body.events && r.body.events.length) {
         var e = r.body.events[0];
-        lastEvent.set(topic, { count: count, at: e.received_at || e.timestamp });
+        lastEvent.set(topic, { count: count, at: e.received_at || e.timestamp, fetchedAt: Date.now() });
       }
     }).catch(function () { /* shown as unknown; retried at the next poll */ })
       .then(function () { lastEventInFlight.delete(topic); });
