@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
@@ -347,7 +348,7 @@ final class Api implements HttpHandler {
   }
 
   static HttpError invalidParameter(String name, String rule) {
-    ArrayNode details = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
+    ArrayNode details = JsonNodeFactory.instance.arrayNode();
     details.addObject().put("field", name).put("rule", rule);
     return new HttpError(
         422, "validation_failed", "query parameter " + name + " " + rule, details, Map.of());
@@ -394,10 +395,6 @@ final class Api implements HttpHandler {
   // ---- routes ----
 
   private Response info(HttpExchange exchange, Map<String, String> q) {
-    if (!exchange.getRequestURI().getRawPath().equals("/")) {
-      throw new HttpError(
-          404, "not_found", "no such path: " + exchange.getRequestURI().getRawPath());
-    }
     ObjectNode body = mapper.createObjectNode();
     body.put("service", "aggregator-server");
     body.put("version", VERSION);
@@ -422,8 +419,14 @@ final class Api implements HttpHandler {
     JsonNode body = readJson(exchange);
     List<JsonNode> nodes = eventNodes(body);
     if (nodes.isEmpty()) {
-      throw new EventValidationException(
-          List.of(new EventValidationException.Violation(0, "events", "must not be empty")));
+      ArrayNode details = JsonNodeFactory.instance.arrayNode();
+      details.addObject().put("field", "events").put("rule", "must not be empty");
+      throw new HttpError(
+          422,
+          "validation_failed",
+          "the batch is empty: send at least one event",
+          details,
+          Map.of());
     }
     if (nodes.size() > limits.maxEventsPerRequest()) {
       throw tooLarge(
@@ -468,8 +471,10 @@ final class Api implements HttpHandler {
     if (body.isObject() && body.has("events") && !body.has("topic")) {
       array = body.get("events");
       if (!array.isArray()) {
-        throw new EventValidationException(
-            List.of(new EventValidationException.Violation(0, "events", "must be an array")));
+        ArrayNode details = JsonNodeFactory.instance.arrayNode();
+        details.addObject().put("field", "events").put("rule", "must be an array");
+        throw new HttpError(
+            422, "validation_failed", "events must be an array of events", details, Map.of());
       }
     }
     if (!array.isArray()) {

@@ -182,7 +182,9 @@ final class HttpMetrics {
   }
 
   private static String format(double v) {
-    return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+    return v == Math.rint(v) && Math.abs(v) < 1e15
+        ? Long.toString((long) v)
+        : java.math.BigDecimal.valueOf(v).toPlainString();
   }
 
   /** Label values: backslash, double quote and newline are escaped, as the format requires. */

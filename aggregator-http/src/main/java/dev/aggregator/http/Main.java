@@ -4,9 +4,11 @@ import ch.qos.logback.classic.LoggerContext;
 import dev.aggregator.AggregatorStats;
 import dev.aggregator.EventAggregator;
 import dev.aggregator.sqlite.SqliteDedupStore;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -42,6 +44,7 @@ public final class Main implements Callable<Integer> {
 
   @Option(
       names = "--host",
+      paramLabel = "HOST",
       defaultValue = "${env:HOST:-127.0.0.1}",
       description =
           "Address to bind; 0.0.0.0 for every interface. Env HOST. Default: ${DEFAULT-VALUE}.")
@@ -49,6 +52,7 @@ public final class Main implements Callable<Integer> {
 
   @Option(
       names = "--port",
+      paramLabel = "PORT",
       defaultValue = "${env:PORT:-8080}",
       description = "Port to listen on. Env PORT. Default: ${DEFAULT-VALUE}.")
   int port;
@@ -184,7 +188,10 @@ public final class Main implements Callable<Integer> {
     EventAggregator aggregator;
     AggregatorServer server;
     try {
-      AggregatorServer.Builder serverBuilder; // checked before the store is opened
+      if (port != 0) {
+        checkPortFree(); // before the database is opened and logged: the common mistake, caught
+        // first
+      }
       SqliteDedupStore store = SqliteDedupStore.builder(db).synchronous(sync).open();
       try {
         aggregator =
@@ -198,7 +205,7 @@ public final class Main implements Callable<Integer> {
         throw e;
       }
       try {
-        serverBuilder =
+        server =
             AggregatorServer.builder(aggregator)
                 .host(host)
                 .port(port)
@@ -206,8 +213,8 @@ public final class Main implements Callable<Integer> {
                 .protectReads(protectReads)
                 .maxBodyBytes(maxBodyBytes)
                 .maxEventsPerRequest(maxEvents)
-                .ackMode(ack);
-        server = serverBuilder.start();
+                .ackMode(ack)
+                .start();
       } catch (RuntimeException e) {
         aggregator.close();
         throw e;
@@ -216,14 +223,11 @@ public final class Main implements Callable<Integer> {
       err.println("aggregator-server: " + e.getMessage() + " (see --help)");
       return 2;
     } catch (UncheckedIOException e) {
-      String why =
-          e.getCause() instanceof BindException
-              ? "address already in use"
-              : e.getCause().getMessage();
+      String why = e.getCause().getMessage(); // "Address already in use", "Cannot assign ..."
       err.println("aggregator-server: cannot listen on " + host + ":" + port + ": " + why);
       return 1;
     } catch (RuntimeException e) {
-      err.println("aggregator-server: " + e.getMessage());
+      err.println("aggregator-server: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
       return 1;
     }
 
@@ -251,32 +255,58 @@ public final class Main implements Callable<Integer> {
     out.flush();
 
     Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  server.close(); // stop accepting, let requests in flight finish
-                  aggregator.close(); // commit everything accepted
-                  AggregatorStats last = aggregator.stats();
-                  out.println(
-                      "aggregator-server stopped: "
-                          + last.received()
-                          + " received, "
-                          + last.uniqueProcessed()
-                          + " stored, all committed");
-                  out.flush();
-                  if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logback) {
-                    logback.stop(); // flush the async appenders
-                  }
-                  // A clean stop on SIGTERM is a success: exit 0, not the JVM's 143.
-                  Runtime.getRuntime().halt(0);
-                },
-                "aggregator-shutdown"));
+        .addShutdownHook(new Thread(() -> stop(server, aggregator, out), "aggregator-shutdown"));
     try {
       new CountDownLatch(1).await(); // until the shutdown hook halts the JVM
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  /**
+   * SIGTERM or Ctrl-C: stop accepting, let requests in flight finish, commit everything accepted,
+   * flush the logs, and exit 0 - a clean stop is a success, not the JVM's 143 for a signal. Exit 1
+   * if something could not be closed cleanly.
+   */
+  private static void stop(AggregatorServer server, EventAggregator aggregator, PrintWriter out) {
+    int status = 1;
+    try {
+      server.close();
+      aggregator.close();
+      AggregatorStats last = aggregator.stats();
+      out.println(
+          "aggregator-server stopped: "
+              + last.received()
+              + " received, "
+              + last.uniqueProcessed()
+              + " stored, all committed");
+      status = 0;
+    } catch (RuntimeException e) {
+      out.println("aggregator-server: stopping failed: " + e.getMessage());
+    } finally {
+      out.flush();
+      try {
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logback) {
+          logback.stop(); // flush the async appenders
+        }
+      } finally {
+        Runtime.getRuntime().halt(status);
+      }
+    }
+  }
+
+  /**
+   * Binds and releases the port. The real bind can still fail if another process takes the port in
+   * between; that failure is reported the same way.
+   */
+  private void checkPortFree() {
+    try (ServerSocket probe = new ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(new InetSocketAddress(host, port));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** The version from the build, for {@code --version}. */
