@@ -1,0 +1,66 @@
+package dev.aggregator.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.aggregator.EventAggregator;
+import dev.aggregator.store.InMemoryDedupStore;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The embeddable server's builder and lifecycle. */
+class AggregatorServerTest {
+
+  @Test
+  void classLoad_nodelayNotSetByUser_setToTrue() {
+    // Loading the class runs its static initializer; surefire does not set the property.
+    AggregatorServer.AckMode.values();
+    assertEquals("true", System.getProperty("sun.net.httpserver.nodelay"));
+  }
+
+  @Test
+  void builder_badValues_failFastNamingTheValue() {
+    try (EventAggregator agg = EventAggregator.builder().store(new InMemoryDedupStore()).build()) {
+      AggregatorServer.Builder b = AggregatorServer.builder(agg);
+      IllegalArgumentException port =
+          assertThrows(IllegalArgumentException.class, () -> b.port(70_000));
+      assertTrue(port.getMessage().contains("70000"), port.getMessage());
+      assertThrows(IllegalArgumentException.class, () -> b.apiKeys(List.of(" ")));
+      assertThrows(IllegalArgumentException.class, () -> b.maxBodyBytes(0));
+      assertThrows(IllegalArgumentException.class, () -> b.maxEventsPerRequest(0));
+      assertThrows(IllegalArgumentException.class, () -> b.host(""));
+    }
+  }
+
+  @Test
+  void start_portZero_realPortAndIdempotentCloseLeavesAggregatorOpen() {
+    try (EventAggregator agg = EventAggregator.builder().store(new InMemoryDedupStore()).build()) {
+      AggregatorServer server = AggregatorServer.builder(agg).port(0).start();
+      assertTrue(server.port() > 0);
+      assertTrue(
+          server.threads().equals("virtual threads")
+              || server.threads().equals("64 platform threads"),
+          server.threads());
+      server.close();
+      server.close();
+      // The server does not own the aggregator: it still takes events.
+      assertEquals(1, agg.publish(dev.aggregator.Event.of("t", "e")).join().accepted());
+    }
+  }
+
+  @Test
+  void start_portTaken_uncheckedIoWithBindCause() {
+    try (EventAggregator agg = EventAggregator.builder().store(new InMemoryDedupStore()).build();
+        AggregatorServer first = AggregatorServer.builder(agg).port(0).start()) {
+      UncheckedIOException e =
+          assertThrows(
+              UncheckedIOException.class,
+              () -> AggregatorServer.builder(agg).port(first.port()).start());
+      assertTrue(e.getCause() instanceof BindException, String.valueOf(e.getCause()));
+      assertTrue(e.getMessage().contains(String.valueOf(first.port())), e.getMessage());
+    }
+  }
+}
