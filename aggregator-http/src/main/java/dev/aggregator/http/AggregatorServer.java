@@ -106,6 +106,7 @@ public final class AggregatorServer implements AutoCloseable {
     }
     server.setExecutor(executor);
     server.createContext("/", api);
+    new UiHandler(api.metrics).register(server); // /dashboard, /docs, /openapi.json
     server.start();
     log.info(
         "aggregator-server - Started on http://{}:{} ({}, ack {}, {} API key(s)).",

@@ -227,6 +227,9 @@ final class Api implements HttpHandler {
           null,
           Map.of("Allow", allow));
     }
+    if (path.equals("/") && method.equals("GET") && UiHandler.wantsHtml(exchange)) {
+      return UiHandler.redirectToDashboard(); // a browser goes to the dashboard
+    }
     boolean isHealth = path.equals("/health");
     if (closing) {
       return isHealth ? health() : errors.unavailable();
