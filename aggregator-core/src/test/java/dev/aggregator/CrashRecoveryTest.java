@@ -45,6 +45,9 @@ class CrashRecoveryTest {
               .start();
       BufferedReader lines =
           new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+      // The random delay starts at the first acknowledgement, not at the JVM's start: on a busy
+      // machine the child's start alone can take longer than the delay.
+      CompletableFuture<Void> firstAck = new CompletableFuture<>();
       CompletableFuture<Set<String>> acks =
           CompletableFuture.supplyAsync(
               () -> {
@@ -54,6 +57,7 @@ class CrashRecoveryTest {
                     // A line cut by the kill has no ';' and does not count.
                     if (line.startsWith("ACK ") && line.endsWith(";")) {
                       seen.add(line.substring(4, line.length() - 1));
+                      firstAck.complete(null);
                     }
                   }
                 } catch (java.io.IOException e) {
@@ -61,7 +65,8 @@ class CrashRecoveryTest {
                 }
                 return seen;
               });
-      long killAfterMs = 300 + random.nextInt(1200);
+      firstAck.get(60, TimeUnit.SECONDS);
+      long killAfterMs = random.nextInt(1200);
       assertFalse(
           child.waitFor(killAfterMs, TimeUnit.MILLISECONDS), "child exited on its own, run " + run);
       child.destroyForcibly(); // SIGKILL on Linux

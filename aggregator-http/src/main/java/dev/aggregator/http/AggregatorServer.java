@@ -62,10 +62,33 @@ import org.slf4j.LoggerFactory;
 public final class AggregatorServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AggregatorServer.class);
 
+  /** Default of {@code sun.net.httpserver.maxReqTime}, in seconds. */
+  static final int DEFAULT_MAX_REQUEST_SECONDS = 60;
+
+  /** Default of {@code sun.net.httpserver.maxRspTime}, in seconds. */
+  static final int DEFAULT_MAX_RESPONSE_SECONDS = 60;
+
+  /** Default of {@code jdk.httpserver.maxConnections}. */
+  static final int DEFAULT_MAX_CONNECTIONS = 1000;
+
   static {
-    // Must happen before the JDK's HttpServer implementation loads its configuration.
-    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-      System.setProperty("sun.net.httpserver.nodelay", "true");
+    // Must happen before the JDK's HttpServer implementation loads its configuration; a value the
+    // user set (-D...) wins.
+    setDefault("sun.net.httpserver.nodelay", "true");
+    // Slow clients: a request (headers and body) must arrive within 60 s and a response be taken
+    // within 60 s, or the JDK closes the connection. Without these the JDK waits forever, and a
+    // slowloris client that sends one byte a minute pins a handler thread for good.
+    setDefault("sun.net.httpserver.maxReqTime", String.valueOf(DEFAULT_MAX_REQUEST_SECONDS));
+    setDefault("sun.net.httpserver.maxRspTime", String.valueOf(DEFAULT_MAX_RESPONSE_SECONDS));
+    // Too many clients: beyond this many open connections the JDK closes new ones at once (the
+    // client sees the connection closed, never a hang or a 500), instead of running out of file
+    // descriptors. JDK 17.0.5+ and 19+ read it; older runtimes ignore it.
+    setDefault("jdk.httpserver.maxConnections", String.valueOf(DEFAULT_MAX_CONNECTIONS));
+  }
+
+  private static void setDefault(String property, String value) {
+    if (System.getProperty(property) == null) {
+      System.setProperty(property, value);
     }
   }
 

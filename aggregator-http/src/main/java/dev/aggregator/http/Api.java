@@ -2,6 +2,7 @@ package dev.aggregator.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -126,8 +127,13 @@ final class Api implements HttpHandler {
                     .maxStringLength(limits.maxStringLength())
                     .maxDocumentLength(limits.maxBodyBytes())
                     .build())
+            // A key given twice in one object is ambiguous (which topic did the publisher
+            // mean?): refused as invalid JSON instead of silently keeping the last one.
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
-    return new ObjectMapper(factory).enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    return new ObjectMapper(factory)
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .setNodeFactory(FiniteNumbers.INSTANCE);
   }
 
   private void route(String path, String method, Route route) {
@@ -189,7 +195,12 @@ final class Api implements HttpHandler {
       status = response.status();
       send(exchange, response, requestId);
     } catch (IOException e) {
-      log.debug("{} {} - response not delivered: {} - ID: {}", method, path, e, requestId);
+      log.debug(
+          "{} {} - response not delivered: {} - ID: {}",
+          LogSafe.escape(method),
+          LogSafe.escape(path),
+          e.toString(),
+          requestId);
     } finally {
       exchange.close();
       long nanos = System.nanoTime() - start;
@@ -197,8 +208,8 @@ final class Api implements HttpHandler {
       if (requestLog.isInfoEnabled()) {
         requestLog.info(
             "REQUEST: {} {} - STATUS: {} - DURATION: {}ms - ID: {}",
-            method,
-            path,
+            LogSafe.escape(method), // the client's bytes: no forged lines, no terminal escapes
+            LogSafe.escape(path),
             status,
             String.format(Locale.ROOT, "%.2f", nanos / 1e6),
             requestId);
@@ -328,10 +339,17 @@ final class Api implements HttpHandler {
       if (body.length > cap) {
         throw tooLarge("body is larger than the limit of " + max + " bytes");
       }
+    } catch (IOException e) {
+      // Broken framing (a chunk size that is not hex, a body shorter than declared before the
+      // client closed): the client's fault, not the server's. If the client is gone, nobody
+      // reads this answer anyway.
+      throw new HttpError(
+          400, "invalid_json", "request body could not be read: " + LogSafe.escape(e.getMessage()));
     }
     if (isBlank(body)) {
       throw new HttpError(400, "invalid_json", "request body is empty; it must be JSON");
     }
+    Utf8.check(body);
     return mapper.readTree(body);
   }
 

@@ -53,8 +53,8 @@ final class Errors {
       String errorId = UUID.randomUUID().toString();
       log.warn(
           "{} {} - store unavailable {} - request id {}: {}",
-          method,
-          path,
+          LogSafe.escape(method),
+          LogSafe.escape(path),
           errorId,
           requestId,
           e.getMessage());
@@ -75,7 +75,11 @@ final class Errors {
     }
     if (t instanceof JsonProcessingException e) {
       log.debug(
-          "{} {} - invalid JSON: {} - ID: {}", method, path, e.getOriginalMessage(), requestId);
+          "{} {} - invalid JSON: {} - ID: {}",
+          LogSafe.escape(method),
+          LogSafe.escape(path),
+          LogSafe.escape(e.getOriginalMessage()),
+          requestId);
       return error(
           400,
           "invalid_json",
@@ -84,7 +88,13 @@ final class Errors {
           Map.of());
     }
     String errorId = UUID.randomUUID().toString();
-    log.error("{} {} - internal error {} - request id {}", method, path, errorId, requestId, t);
+    log.error(
+        "{} {} - internal error {} - request id {}",
+        LogSafe.escape(method),
+        LogSafe.escape(path),
+        errorId,
+        requestId,
+        t);
     ObjectNode body =
         body(
             "internal",
