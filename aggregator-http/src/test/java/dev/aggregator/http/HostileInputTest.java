@@ -455,7 +455,8 @@ class HostileInputTest {
   record Raw(int status, String head, String body) {}
 
   static Raw exchange(int port, byte[] request) throws Exception {
-    try (Socket s = new Socket("127.0.0.1", port)) {
+    Socket s = new Socket("127.0.0.1", port);
+    try {
       s.setSoTimeout(30_000);
       // Written from another thread while this one reads: the server may answer (413) and close
       // before the whole body is written, and the answer must be read before the reset comes.
@@ -497,6 +498,8 @@ class HostileInputTest {
       String head = text.substring(0, end);
       int status = Integer.parseInt(head.substring(9, 12));
       return new Raw(status, head, text.substring(end + 4));
+    } finally {
+      s.close();
     }
   }
 
