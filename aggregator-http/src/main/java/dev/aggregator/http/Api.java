@@ -346,6 +346,14 @@ final class Api implements HttpHandler {
       throw new HttpError(
           400, "invalid_json", "request body could not be read: " + LogSafe.escape(e.getMessage()));
     }
+    return parseJson(body);
+  }
+
+  /**
+   * Parses a request body: the JSON tree, or 400 invalid_json (empty, not UTF-8, not JSON,
+   * duplicate keys, numbers out of range) or 413 payload_too_large (Jackson's read constraints).
+   */
+  JsonNode parseJson(byte[] body) throws IOException {
     if (isBlank(body)) {
       throw new HttpError(400, "invalid_json", "request body is empty; it must be JSON");
     }
@@ -435,7 +443,34 @@ final class Api implements HttpHandler {
         default -> throw invalidParameter("ack", "must be durable or queued, was '" + a + "'");
       }
     }
-    JsonNode body = readJson(exchange);
+    List<Event> events = publishedEvents(readJson(exchange));
+    CompletableFuture<PublishResult> future = aggregator.publish(events);
+    if (ack == AckMode.QUEUED) {
+      ObjectNode r =
+          mapper.createObjectNode().put("received", events.size()).put("queued", events.size());
+      return errors.json(202, r, Map.of());
+    }
+    PublishResult result = awaitCommit(future);
+    ObjectNode r = mapper.createObjectNode();
+    r.put("received", events.size());
+    r.put("accepted", result.accepted());
+    r.put("duplicates", result.duplicates());
+    ArrayNode results = r.putArray("results");
+    for (int i = 0; i < events.size(); i++) {
+      results
+          .addObject()
+          .put("event_id", events.get(i).eventId())
+          .put("status", result.outcome(i) == Outcome.ACCEPTED ? "accepted" : "duplicate");
+    }
+    return errors.json(200, r, Map.of());
+  }
+
+  /**
+   * The events of a publish body, in any of its three shapes, with the HTTP layer's checks (not
+   * empty, not over the event limit, no reserved topic) and the JSON types checked by {@link
+   * EventJson}; the value rules are the aggregator's.
+   */
+  List<Event> publishedEvents(JsonNode body) {
     List<JsonNode> nodes = eventNodes(body);
     if (nodes.isEmpty()) {
       ArrayNode details = JsonNodeFactory.instance.arrayNode();
@@ -463,25 +498,7 @@ final class Api implements HttpHandler {
     if (!reserved.isEmpty()) {
       throw new EventValidationException(reserved);
     }
-    CompletableFuture<PublishResult> future = aggregator.publish(events);
-    if (ack == AckMode.QUEUED) {
-      ObjectNode r =
-          mapper.createObjectNode().put("received", events.size()).put("queued", events.size());
-      return errors.json(202, r, Map.of());
-    }
-    PublishResult result = awaitCommit(future);
-    ObjectNode r = mapper.createObjectNode();
-    r.put("received", events.size());
-    r.put("accepted", result.accepted());
-    r.put("duplicates", result.duplicates());
-    ArrayNode results = r.putArray("results");
-    for (int i = 0; i < events.size(); i++) {
-      results
-          .addObject()
-          .put("event_id", events.get(i).eventId())
-          .put("status", result.outcome(i) == Outcome.ACCEPTED ? "accepted" : "duplicate");
-    }
-    return errors.json(200, r, Map.of());
+    return events;
   }
 
   /** The three body shapes: one event, a bare array, or {@code {"events": [...]}}. */
