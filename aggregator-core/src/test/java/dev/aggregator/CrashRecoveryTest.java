@@ -45,6 +45,7 @@ class CrashRecoveryTest {
               .start();
       BufferedReader lines =
           new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+      CompletableFuture<Void> publishing = new CompletableFuture<>();
       CompletableFuture<Set<String>> acks =
           CompletableFuture.supplyAsync(
               () -> {
@@ -54,6 +55,7 @@ class CrashRecoveryTest {
                     // A line cut by the kill has no ';' and does not count.
                     if (line.startsWith("ACK ") && line.endsWith(";")) {
                       seen.add(line.substring(4, line.length() - 1));
+                      publishing.complete(null);
                     }
                   }
                 } catch (java.io.IOException e) {
@@ -61,7 +63,10 @@ class CrashRecoveryTest {
                 }
                 return seen;
               });
-      long killAfterMs = 300 + random.nextInt(1200);
+      // The kill comes at a random moment once publishing is under way (JVM start-up time varies
+      // a lot on a loaded machine, so the clock starts at the first acknowledgement).
+      publishing.get(60, TimeUnit.SECONDS);
+      long killAfterMs = random.nextInt(1200);
       assertFalse(
           child.waitFor(killAfterMs, TimeUnit.MILLISECONDS), "child exited on its own, run " + run);
       child.destroyForcibly(); // SIGKILL on Linux
@@ -91,8 +96,6 @@ class CrashRecoveryTest {
         }
         assertEquals(rows, stats.uniqueProcessed(), "unique_processed vs rows, run " + run);
         assertEquals(stats.received(), stats.uniqueProcessed() + stats.duplicateDropped());
-        assertTrue(
-            ackedThisRun.size() > 0 || run > 0, "run " + run + " acknowledged nothing before kill");
         System.out.printf(
             "kill %d after %d ms: %d acks this run, %d stored rows, received %d%n",
             run, killAfterMs, ackedThisRun.size(), rows, stats.received());
