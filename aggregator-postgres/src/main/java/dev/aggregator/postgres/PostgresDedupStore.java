@@ -115,6 +115,9 @@ public final class PostgresDedupStore implements DedupStore {
   private final HikariDataSource pool;
   private final AtomicBoolean closed = new AtomicBoolean();
 
+  /** Tests only: runs inside the batch transaction after its inserts, before the counters. */
+  volatile Runnable beforeCountersForTest = () -> {};
+
   /** Ids of committed topics; ids never change once committed, so caching them is safe. */
   private final Map<String, Long> topicIds = new ConcurrentHashMap<>();
 
@@ -522,6 +525,7 @@ public final class PostgresDedupStore implements DedupStore {
             ps.executeUpdate();
           }
         }
+        beforeCountersForTest.run();
         try (PreparedStatement ps = c.prepareStatement(addToCounters)) {
           ps.setLong(1, n);
           ps.setLong(2, accepted);
