@@ -163,7 +163,8 @@ public final class PostgresDedupStore implements DedupStore {
 
     /**
      * The PostgreSQL schema holding the tables: lower-case letters, digits and underscores, at most
-     * 63. Default: the URL's {@code schema} parameter, else {@value #DEFAULT_SCHEMA_NAME}.
+     * 63. Default: the URL's {@code schema} parameter, else {@value
+     * PostgresDedupStore#DEFAULT_SCHEMA}.
      */
     public Builder schema(String schema) {
       this.schema = Objects.requireNonNull(schema, "schema");
@@ -192,16 +193,13 @@ public final class PostgresDedupStore implements DedupStore {
       return this;
     }
 
-    /** The schema name used when none is given; for the javadoc. */
-    private static final String DEFAULT_SCHEMA_NAME = DEFAULT_SCHEMA;
-
     /**
      * Connects, creates the schema if missing, and checks it.
      *
      * @throws StoreException naming the URL (without password), the reason and the SQLState
      */
     public PostgresDedupStore open() {
-      String s = schema != null ? schema : DEFAULT_SCHEMA_NAME;
+      String s = schema != null ? schema : DEFAULT_SCHEMA;
       checkSchemaName(s);
       return new PostgresDedupStore(url, s, poolSize, connectTimeout);
     }

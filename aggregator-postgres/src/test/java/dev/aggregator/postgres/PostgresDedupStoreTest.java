@@ -67,7 +67,13 @@ class PostgresDedupStoreTest {
       assertEquals(schema, store.schema());
       store.append(List.of(event("t", "x")));
     }
-    String jdbc = "jdbc:postgresql://127.0.0.1:5432/test?user=postgres";
+    PostgresUrl parsed = PostgresUrl.parse(PostgresTestDatabase.URL);
+    String jdbc =
+        parsed.jdbcUrl()
+            + (parsed.jdbcUrl().contains("?") ? "&" : "?")
+            + "user="
+            + parsed.user()
+            + (parsed.password() != null ? "&password=" + parsed.password() : "");
     try (PostgresDedupStore store = PostgresDedupStore.builder(jdbc).schema(schema).open()) {
       assertEquals(List.of(Outcome.DUPLICATE), store.append(List.of(event("t", "x"))));
       assertEquals(1, store.events(EventQuery.topic("t")).events().size());
@@ -95,7 +101,9 @@ class PostgresDedupStoreTest {
         assertThrows(
             StoreException.class,
             () ->
-                PostgresDedupStore.builder("postgres://postgres@127.0.0.1:5432/no_such_db_4711")
+                PostgresDedupStore.builder(
+                        PostgresTestDatabase.URL.replaceFirst(
+                            "/[^/?]*(\\?.*)?$", "/no_such_db_4711"))
                     .schema(schema)
                     .connectTimeout(Duration.ofSeconds(2))
                     .open());

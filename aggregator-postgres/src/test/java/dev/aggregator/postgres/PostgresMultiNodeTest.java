@@ -224,10 +224,12 @@ class PostgresMultiNodeTest {
       for (StoredEvent e : page.events()) {
         ids.add(e.event().eventId());
       }
+      String at = cursor;
+      List<String> before = sinceCursor;
       assertTrue(
           ids.size() >= sinceCursor.size()
               && ids.subList(0, sinceCursor.size()).equals(sinceCursor),
-          "page after cursor " + cursor + " changed: was " + sinceCursor + ", now " + ids);
+          () -> "page after cursor " + at + " changed: " + firstDifference(before, ids));
       seen.addAll(ids.subList(sinceCursor.size(), ids.size()));
       if (page.next() != null) {
         cursor = page.next();
@@ -241,5 +243,23 @@ class PostgresMultiNodeTest {
       }
     }
     return seen;
+  }
+
+  private static String firstDifference(List<String> before, List<String> now) {
+    int i = 0;
+    while (i < before.size() && i < now.size() && before.get(i).equals(now.get(i))) {
+      i++;
+    }
+    return "at position "
+        + i
+        + " it was "
+        + (i < before.size() ? before.get(i) : "the end")
+        + " and is now "
+        + (i < now.size() ? now.get(i) : "the end")
+        + " (sizes "
+        + before.size()
+        + " -> "
+        + now.size()
+        + ")";
   }
 }

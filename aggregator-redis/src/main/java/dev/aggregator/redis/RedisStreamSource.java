@@ -147,7 +147,10 @@ public final class RedisStreamSource implements AutoCloseable {
       this.group = this.url.group() != null ? this.url.group() : DEFAULT_GROUP;
     }
 
-    /** The consumer group. Default: the URL's {@code group} parameter, else {@value #GROUP}. */
+    /**
+     * The consumer group. Default: the URL's {@code group} parameter, else {@value
+     * RedisStreamSource#DEFAULT_GROUP}.
+     */
     public Builder group(String group) {
       this.group = nonBlank("group", group);
       return this;
@@ -197,8 +200,6 @@ public final class RedisStreamSource implements AutoCloseable {
       this.retryDelay = atLeast("retryDelay", delay, Duration.ofMillis(1));
       return this;
     }
-
-    private static final String GROUP = DEFAULT_GROUP;
 
     /**
      * Connects, creates the group if missing (reading the stream from its beginning), and starts
