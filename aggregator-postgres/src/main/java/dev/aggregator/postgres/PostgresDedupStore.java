@@ -182,7 +182,11 @@ public final class PostgresDedupStore implements DedupStore {
       return this;
     }
 
-    /** How long to wait for a connection, at open and later. Default 10 seconds. */
+    /**
+     * How long to wait for a connection, at open and later. Default 10 seconds. Also sets how long
+     * a writer waits for its turn (3 times this) and how long the server lets a frozen writer hold
+     * its turn before ending its transaction (6 times this).
+     */
     public Builder connectTimeout(Duration timeout) {
       Objects.requireNonNull(timeout, "connectTimeout");
       if (timeout.toMillis() < 250) {
@@ -275,6 +279,16 @@ public final class PostgresDedupStore implements DedupStore {
     config.setInitializationFailTimeout(timeout.toMillis());
     config.addDataSourceProperty("ApplicationName", "event-aggregator");
     config.addDataSourceProperty("tcpKeepAlive", "true");
+    // Writers queue on the counters row: a node that froze inside its transaction (a long GC, a
+    // network partition) must not stall the others forever. The server ends such a transaction
+    // (rolled back, nothing half-stored), and a writer gives up waiting for the row with SQLState
+    // 55P03 instead of hanging; its batch fails and its publishers may retry.
+    config.setConnectionInitSql(
+        "SET idle_in_transaction_session_timeout = '"
+            + Math.max(1, timeout.toMillis()) * 6
+            + "ms'; SET lock_timeout = '"
+            + Math.max(1, timeout.toMillis()) * 3
+            + "ms'");
     try {
       this.pool = new HikariDataSource(config);
     } catch (RuntimeException e) {

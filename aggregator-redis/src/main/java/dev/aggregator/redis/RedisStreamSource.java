@@ -250,21 +250,30 @@ public final class RedisStreamSource implements AutoCloseable {
     // The socket timeout must outlast the longest blocking read.
     this.redis = url.connect((int) Math.min(Integer.MAX_VALUE, b.block.toMillis() + 10_000));
     try {
-      redis.xgroupCreate(url.stream(), group, ZERO, true);
-      log.info("{} - created consumer group {}", url, group);
-    } catch (JedisDataException e) {
-      if (!String.valueOf(e.getMessage()).startsWith("BUSYGROUP")) {
-        redis.close();
-        throw new RedisTransportException(
-            "cannot create consumer group " + group + " on " + url + ": " + e.getMessage(), e);
-      }
-    } catch (JedisException e) {
+      ensureGroup();
+    } catch (RuntimeException e) {
       redis.close();
-      throw new RedisTransportException("cannot reach " + url + ": " + e.getMessage(), e);
+      throw e;
     }
     this.thread = new Thread(this::run, "redis-source-" + url.stream());
     this.thread.setDaemon(true);
     log.info("{} - consuming as {} in group {}", url, consumer, group);
+  }
+
+  /** Creates the group (and the stream) unless it exists; it reads from the stream's start. */
+  private void ensureGroup() {
+    try {
+      redis.xgroupCreate(url.stream(), group, ZERO, true);
+      log.info("{} - created consumer group {}", url, group);
+    } catch (JedisDataException e) {
+      // BUSYGROUP is the error code Redis answers when the group exists: nothing to do.
+      if (!String.valueOf(e.getMessage()).startsWith("BUSYGROUP")) {
+        throw new RedisTransportException(
+            "cannot create consumer group " + group + " on " + url + ": " + e.getMessage(), e);
+      }
+    } catch (JedisException e) {
+      throw new RedisTransportException("cannot reach " + url + ": " + e.getMessage(), e);
+    }
   }
 
   private void run() {
@@ -310,6 +319,15 @@ public final class RedisStreamSource implements AutoCloseable {
         break;
       } catch (RuntimeException e) {
         failures.incrementAndGet();
+        if (e instanceof JedisDataException
+            && String.valueOf(e.getMessage()).startsWith("NOGROUP")) {
+          // The stream or the group was deleted under us: recreate both, keep consuming.
+          try {
+            ensureGroup();
+          } catch (RuntimeException again) {
+            e.addSuppressed(again);
+          }
+        }
         log.warn(
             "{} - {} round failed, retrying from its pending entries: {}",
             url,

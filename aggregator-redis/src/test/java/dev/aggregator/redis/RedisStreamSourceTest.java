@@ -278,6 +278,28 @@ class RedisStreamSourceTest {
   }
 
   @Test
+  void source_streamDeletedWhileRunning_recreatesGroupAndGoesOn() {
+    EventAggregator aggregator = aggregator(new InMemoryDedupStore());
+    RedisStreamSource source = closeLater(source(aggregator).start());
+    RedisStreamForwarder forwarder = forwarder();
+    forwarder.forward(events(5, 0));
+    await("5 acked", WAIT, () -> source.stats().acked() == 5, (Supplier<Object>) source::stats);
+    redis.del(stream);
+    await(
+        "a failed round",
+        WAIT,
+        () -> source.stats().failures() > 0,
+        (Supplier<Object>) source::stats);
+    forwarder.forward(List.of(Event.of("t0", "after-delete")));
+    await(
+        "the new entry acked",
+        WAIT,
+        () -> source.stats().acked() == 6,
+        (Supplier<Object>) source::stats);
+    assertEquals(6, aggregator.stats().uniqueProcessed());
+  }
+
+  @Test
   void builder_badUrl_isRejectedNamingIt() {
     EventAggregator aggregator = aggregator(new InMemoryDedupStore());
     IllegalArgumentException e =
