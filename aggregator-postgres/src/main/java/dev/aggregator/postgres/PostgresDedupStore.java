@@ -67,7 +67,19 @@ import org.slf4j.LoggerFactory;
  * any design with exact global counters in one row; taking it first only extends the hold over the
  * inserts. Each node still batches (group commit), so one lock round covers up to a whole batch.
  * The claim stays correct even without the lock (a writer that skipped it would still be deduped by
- * the constraint); the lock buys the cursor and deadlock guarantees.
+ * the constraint); the lock buys the cursor and deadlock guarantees. Measured on the 2-core dev
+ * machine (3 stores on one schema, batches of 1,000, 20% duplicates, interleaved runs in one JVM):
+ * serialized 28-46k events/s against 48-64k with overlapping inserts, a ratio of 0.52-0.72.
+ * PostgresMultiNodeTest and PostgresCursorOrderTest fail without the lock (a tailing reader
+ * skips rows). If multi-node insert throughput ever matters more, the way out that keeps the
+ * cursor exact is a read horizon: each batch draws a contiguous seq block and holds a
+ * transaction advisory lock named by it, inserts its rows sorted by key (ordered locking, so no
+ * deadlock), and ascending readers stop below the lowest block still locked.
+ *
+ * One case no client-server database can close: the connection breaks during COMMIT, so the
+ * outcome is unknown. append() then throws (the batch's publishers see a failure) although the
+ * batch may have committed; a retry is harmless, its keys come back DUPLICATE. The counters stay
+ * exact either way, since they commit or not together with the rows.
  *
  * Timestamps are stored as ISO-8601 text, not timestamptz: PostgreSQL keeps microseconds and the
  * contract is a round trip to the nanosecond. Payloads are json (validated, kept verbatim, so
