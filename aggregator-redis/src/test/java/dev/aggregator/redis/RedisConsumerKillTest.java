@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -145,6 +146,9 @@ class RedisConsumerKillTest {
       survivor.awaitLine("READY", WAIT);
 
       // Two publishers; each duplicate is published by the other publisher than its original.
+      // Each holds its second half back until the victim is dead, so the kill is mid-stream for
+      // publishing as well as for consuming.
+      CountDownLatch victimDead = new CountDownLatch(1);
       List<Callable<Void>> publishers = new ArrayList<>();
       for (int p = 0; p < 2; p++) {
         int half = UNIQUE / 2;
@@ -163,6 +167,10 @@ class RedisConsumerKillTest {
                   if (chunk.size() >= 100) {
                     forwarder.forward(chunk);
                     chunk.clear();
+                  }
+                  if (i == half / 2) {
+                    assertTrue(
+                        victimDead.await(WAIT.toSeconds(), TimeUnit.SECONDS), "victim not killed");
                   }
                 }
                 if (!chunk.isEmpty()) {
@@ -186,6 +194,9 @@ class RedisConsumerKillTest {
         victim.process.destroyForcibly(); // SIGKILL
         assertTrue(victim.process.waitFor(30, TimeUnit.SECONDS), "victim did not die");
         assertNotEquals(0, victim.process.exitValue());
+        assertTrue(
+            streamLengthAtKill < TOTAL, "killed after publishing ended: " + streamLengthAtKill);
+        victimDead.countDown();
         assertTrue(
             redis.xlen(stream) < TOTAL || running.stream().anyMatch(f -> !f.isDone()) || true);
 
