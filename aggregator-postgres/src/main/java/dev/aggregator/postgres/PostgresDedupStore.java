@@ -74,7 +74,10 @@ import org.slf4j.LoggerFactory;
  * skips rows). If multi-node insert throughput ever matters more, the way out that keeps the
  * cursor exact is a read horizon: each batch draws a contiguous seq block and holds a
  * transaction advisory lock named by it, inserts its rows sorted by key (ordered locking, so no
- * deadlock), and ascending readers stop below the lowest block still locked.
+ * deadlock), and ascending readers stop below the lowest block still locked. Its costs: a guard
+ * so that a reader never looks between a writer's nextval and its lock, plpgsql and pg_locks
+ * decoding, and readers that may not yet see a committed batch while an older one is in flight
+ * (no read-your-writes across nodes for that long). Not worth it until a benchmark says so.
  *
  * One case no client-server database can close: the connection breaks during COMMIT, so the
  * outcome is unknown. append() then throws (the batch's publishers see a failure) although the
