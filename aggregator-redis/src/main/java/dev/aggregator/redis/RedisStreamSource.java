@@ -208,15 +208,22 @@ public final class RedisStreamSource implements AutoCloseable {
      * @throws RedisTransportException naming the stream if Redis cannot be reached
      */
     public RedisStreamSource start() {
-      String name =
-          consumer != null
-              ? consumer
-              : System.getenv().getOrDefault("HOSTNAME", "aggregator")
-                  + "-"
-                  + ProcessHandle.current().pid();
+      String name = consumer != null ? consumer : hostName() + "-" + ProcessHandle.current().pid();
       RedisStreamSource source = new RedisStreamSource(this, name);
       source.thread.start();
       return source;
+    }
+
+    private static String hostName() {
+      String env = System.getenv("HOSTNAME"); // set in containers; bash does not export it
+      if (env != null && !env.isBlank()) {
+        return env;
+      }
+      try {
+        return java.net.InetAddress.getLocalHost().getHostName();
+      } catch (java.io.IOException e) {
+        return "aggregator";
+      }
     }
 
     private static String nonBlank(String what, String value) {
