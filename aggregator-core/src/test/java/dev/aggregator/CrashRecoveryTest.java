@@ -45,9 +45,7 @@ class CrashRecoveryTest {
               .start();
       BufferedReader lines =
           new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-      // The random delay starts at the first acknowledgement, not at the JVM's start: on a busy
-      // machine the child's start alone can take longer than the delay.
-      CompletableFuture<Void> firstAck = new CompletableFuture<>();
+      CompletableFuture<Void> publishing = new CompletableFuture<>();
       CompletableFuture<Set<String>> acks =
           CompletableFuture.supplyAsync(
               () -> {
@@ -57,7 +55,7 @@ class CrashRecoveryTest {
                     // A line cut by the kill has no ';' and does not count.
                     if (line.startsWith("ACK ") && line.endsWith(";")) {
                       seen.add(line.substring(4, line.length() - 1));
-                      firstAck.complete(null);
+                      publishing.complete(null);
                     }
                   }
                 } catch (java.io.IOException e) {
@@ -65,7 +63,9 @@ class CrashRecoveryTest {
                 }
                 return seen;
               });
-      firstAck.get(60, TimeUnit.SECONDS);
+      // The kill comes at a random moment once publishing is under way (JVM start-up time varies
+      // a lot on a loaded machine, so the clock starts at the first acknowledgement).
+      publishing.get(60, TimeUnit.SECONDS);
       long killAfterMs = random.nextInt(1200);
       assertFalse(
           child.waitFor(killAfterMs, TimeUnit.MILLISECONDS), "child exited on its own, run " + run);
@@ -96,8 +96,6 @@ class CrashRecoveryTest {
         }
         assertEquals(rows, stats.uniqueProcessed(), "unique_processed vs rows, run " + run);
         assertEquals(stats.received(), stats.uniqueProcessed() + stats.duplicateDropped());
-        assertTrue(
-            ackedThisRun.size() > 0 || run > 0, "run " + run + " acknowledged nothing before kill");
         System.out.printf(
             "kill %d after %d ms: %d acks this run, %d stored rows, received %d%n",
             run, killAfterMs, ackedThisRun.size(), rows, stats.received());

@@ -1,0 +1,22 @@
+package dev.aggregator.postgres;
+
+import dev.aggregator.store.DedupStore;
+import dev.aggregator.store.DedupStoreConformanceTest;
+import org.junit.jupiter.api.AfterEach;
+
+/** The shared DedupStore contract, on the real PostgreSQL, in a fresh schema per test. */
+class PostgresDedupStoreConformanceTest extends DedupStoreConformanceTest {
+  private String schema;
+
+  @Override
+  protected DedupStore openEmptyStore() {
+    schema = PostgresTestDatabase.freshSchema();
+    return PostgresDedupStore.builder(PostgresTestDatabase.URL).schema(schema).open();
+  }
+
+  @AfterEach
+  void dropSchema() {
+    store.close();
+    PostgresTestDatabase.drop(schema);
+  }
+}

