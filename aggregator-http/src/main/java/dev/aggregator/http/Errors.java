@@ -73,6 +73,15 @@ final class Errors {
       // Checked before StreamConstraints' supertype: a size limit, not broken JSON.
       return error(413, "payload_too_large", e.getOriginalMessage(), null, Map.of());
     }
+    if (t instanceof java.io.CharConversionException e) {
+      // Jackson's decoder for an encoding it detected: the bytes are the client's mistake.
+      return error(
+          400,
+          "invalid_json",
+          "request body is not valid JSON: " + firstLine(e.getMessage()),
+          null,
+          Map.of());
+    }
     if (t instanceof JsonProcessingException e) {
       log.debug(
           "{} {} - invalid JSON: {} - ID: {}",

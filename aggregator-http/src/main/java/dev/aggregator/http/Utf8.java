@@ -18,6 +18,19 @@ final class Utf8 {
   private Utf8() {}
 
   static void check(byte[] body) {
+    // Jackson guesses UTF-16 or UTF-32 from NUL bytes among the first four (RFC 4627's rule) and
+    // then fails with an IOException that is not a JSON error. A NUL byte can start no JSON text
+    // in UTF-8, so such a body is refused here and Jackson always reads UTF-8.
+    for (int i = 0; i < Math.min(4, body.length); i++) {
+      if (body[i] == 0) {
+        throw new HttpError(
+            400,
+            "invalid_json",
+            "request body is not valid JSON: a NUL byte at offset "
+                + i
+                + " (the body must be UTF-8)");
+      }
+    }
     CharsetDecoder decoder =
         StandardCharsets.UTF_8
             .newDecoder()

@@ -315,6 +315,18 @@ class HostileInputTest {
             publish("{\"topic\":\"t\",\"event_id\":\"\\ud800\"}"),
             422,
             "validation_failed"));
+    t.add(
+        c(
+            "leading NUL bytes (Jackson would guess UTF-32; found by RequestFuzzTest)",
+            publish(concat(new byte[] {0, 0, 0, 0, 0, 0, 0}, bytes("rtam$p:{}}"))),
+            400,
+            "invalid_json"));
+    t.add(
+        c(
+            "UTF-16LE body",
+            publish("{\"topic\":\"t\",\"event_id\":\"x\"}".getBytes(StandardCharsets.UTF_16LE)),
+            400,
+            "invalid_json"));
     // Methods and framing
     t.add(c("GET /publish", request("GET", "/publish", new byte[0]), 405, "method_not_allowed"));
     t.add(c("PUT /publish", request("PUT", "/publish", bytes(ok)), 405, "method_not_allowed"));
