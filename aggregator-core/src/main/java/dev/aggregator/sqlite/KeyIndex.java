@@ -36,6 +36,17 @@ final class KeyIndex {
     size++;
   }
 
+  /**
+   * Grows the table now, if needed, so that {@code additional} more entries fit without growing.
+   * The store calls it before a commit: growing allocates (the largest allocation of the store),
+   * and an OutOfMemoryError after the commit would leave the table and the file disagreeing.
+   */
+  void reserve(int additional) {
+    while ((long) size + additional > resizeAt) {
+      grow();
+    }
+  }
+
   /** Whether {@code test} accepts the seq of any entry stored under {@code hash}. */
   boolean anyMatch(long hash, LongPredicate test) {
     for (int i = slot(hash, mask); slots[2 * i + 1] != 0; i = (i + 1) & mask) {

@@ -441,6 +441,12 @@ public final class SqliteDedupStore implements DedupStore {
     List<String> newTopics = new ArrayList<>(0);
     int nextTopicIdBefore = nextTopicId;
     batchIndex.clear();
+    // Before anything is written: after COMMIT, publishCommitted must not fail, or the index and
+    // nextSeq would disagree with the file and every later batch would reuse committed seqs (the
+    // soak found exactly that: an OutOfMemoryError while the index doubled after a commit, then
+    // SQLITE_CONSTRAINT_PRIMARYKEY on every append, for good). An OutOfMemoryError here fails
+    // only this batch, with nothing written.
+    index.reserve(n);
     try {
       transaction.execute("BEGIN IMMEDIATE");
       for (int i = 0; i < n; i++) {
