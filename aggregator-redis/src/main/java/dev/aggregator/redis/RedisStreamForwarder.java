@@ -45,6 +45,12 @@ public final class RedisStreamForwarder implements AutoCloseable {
     this.url = url;
     this.redis = url.connect(10_000);
     this.maxPayloadBytes = maxPayloadBytes;
+    try {
+      redis.ping(); // fail at open, not at the first publish, if Redis is unreachable
+    } catch (JedisException e) {
+      redis.close();
+      throw new RedisTransportException("cannot reach " + url + ": " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -52,6 +58,7 @@ public final class RedisStreamForwarder implements AutoCloseable {
    * checking events with the default payload limit (1 MiB).
    *
    * @throws IllegalArgumentException if the URL is malformed
+   * @throws RedisTransportException naming the stream if Redis cannot be reached
    */
   public static RedisStreamForwarder open(String url) {
     return open(url, EventRules.DEFAULT_MAX_PAYLOAD_BYTES);

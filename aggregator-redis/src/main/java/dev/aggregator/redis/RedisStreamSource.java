@@ -535,6 +535,11 @@ public final class RedisStreamSource implements AutoCloseable {
         thread.isAlive());
   }
 
+  /** The stream key this source consumes. */
+  public String stream() {
+    return url.stream();
+  }
+
   /** This consumer's name in the group. */
   public String consumer() {
     return consumer;
