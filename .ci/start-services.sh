@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Makes sure the PostgreSQL and Redis that the aggregator-postgres and aggregator-redis tests use
-# are up (127.0.0.1:5432 with database "test", trust auth; 127.0.0.1:6379), starting them if they
-# are down. Meant to be called from .ci/run before "mvn verify". Every step is bounded in time.
+# Makes sure the PostgreSQL and Redis that the aggregator-postgres, aggregator-redis and multi-node
+# tests use are up (127.0.0.1:5432 with database "test", trust auth; 127.0.0.1:6379), starting
+# them if they are down. Called by .ci/run before "mvn verify". Every wait is bounded.
 set -euo pipefail
 
 wait_for() { # what, command...
@@ -10,13 +10,13 @@ wait_for() { # what, command...
     if "$@" >/dev/null 2>&1; then return 0; fi
     sleep 1
   done
-  echo "start-test-services: $what is still not up after 30 s" >&2
+  echo "start-services: $what is still not up after 30 s" >&2
   return 1
 }
 
 if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
-  echo "start-test-services: starting PostgreSQL"
-  service postgresql start || pg_ctlcluster 15 main start
+  echo "start-services: starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
 fi
 wait_for "PostgreSQL on 127.0.0.1:5432" pg_isready -h 127.0.0.1 -p 5432 -q
 if ! psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1; then
@@ -24,8 +24,8 @@ if ! psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database W
 fi
 
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
-  echo "start-test-services: starting Redis"
-  service redis-server start || redis-server --daemonize yes --save '' --appendonly no
+  echo "start-services: starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 fi
 wait_for "Redis on 127.0.0.1:6379" redis-cli -h 127.0.0.1 -p 6379 ping
-echo "start-test-services: PostgreSQL and Redis are up"
+echo "start-services: PostgreSQL and Redis are up"
