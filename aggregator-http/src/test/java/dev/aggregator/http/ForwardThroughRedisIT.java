@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.locks.LockSupport;
@@ -75,14 +76,23 @@ class ForwardThroughRedisIT {
       throws Exception {
     String redisUrl = "redis://" + REDIS + "/" + stream;
     String store = MultiNodePostgresIT.storeUrl(schema);
+    // The consumer is configured through the environment, as compose.yaml configures it.
     JarServer consumer =
-        JarServer.start("consumer", dir, "--store", store, "--source", redisUrl, "--consumer", "b");
+        JarServer.start(
+            "consumer",
+            dir,
+            Map.of(
+                "AGGREGATOR_STORE", store,
+                "AGGREGATOR_SOURCE", redisUrl,
+                "AGGREGATOR_CONSUMER", "aggregator-b"));
     servers.add(consumer);
     // The forwarder reads from the same store, so its /stats shows what the consumers stored.
     JarServer front = JarServer.start("front", dir, "--forward", redisUrl, "--store", store);
     servers.add(front);
     consumer.awaitListening(START);
     front.awaitListening(START);
+    assertTrue(
+        consumer.output().contains("(group aggregator, consumer aggregator-b)"), consumer.output());
 
     Set<String> streamIds = new HashSet<>();
     for (int from = 0; from < EVENTS; from += BATCH) {

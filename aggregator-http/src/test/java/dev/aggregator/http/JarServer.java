@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -65,6 +66,12 @@ final class JarServer implements AutoCloseable {
 
   /** Starts {@code java -jar aggregator-server.jar --port 0 --log-file DIR/NAME.log ARGS}. */
   static JarServer start(String name, Path dir, String... args) throws IOException {
+    return start(name, dir, Map.of(), args);
+  }
+
+  /** Like {@link #start(String, Path, String...)}, with these environment variables set too. */
+  static JarServer start(String name, Path dir, Map<String, String> env, String... args)
+      throws IOException {
     String jar = System.getProperty("aggregator.server.jar", "target/aggregator-server.jar");
     assertTrue(Files.isRegularFile(Path.of(jar)), "the shaded jar is not built: " + jar);
     List<String> command =
@@ -83,7 +90,9 @@ final class JarServer implements AutoCloseable {
                 "--log-file",
                 dir.resolve(name + ".log").toString()));
     command.addAll(List.of(args));
-    return new JarServer(name, new ProcessBuilder(command).redirectErrorStream(true).start());
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    return new JarServer(name, pb.start());
   }
 
   /** Waits for the "listening on" line and returns the port; fails with the output so far. */
