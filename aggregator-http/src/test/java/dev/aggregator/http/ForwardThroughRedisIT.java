@@ -91,8 +91,7 @@ class ForwardThroughRedisIT {
     servers.add(front);
     consumer.awaitListening(START);
     front.awaitListening(START);
-    assertTrue(
-        consumer.output().contains("(group aggregator, consumer aggregator-b)"), consumer.output());
+    consumer.awaitLine("source: " + stream + " (group aggregator, consumer aggregator-b)", START);
 
     Set<String> streamIds = new HashSet<>();
     for (int from = 0; from < EVENTS; from += BATCH) {

@@ -41,12 +41,13 @@ final class JarServer implements AutoCloseable {
   private final Process process;
   private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
   private final List<String> seen = new ArrayList<>();
+  private final Thread reader;
   private int port = -1;
 
   private JarServer(String name, Process process) {
     this.name = name;
     this.process = process;
-    Thread reader =
+    this.reader =
         new Thread(
             () -> {
               try (BufferedReader r =
@@ -114,6 +115,23 @@ final class JarServer implements AutoCloseable {
     return port;
   }
 
+  /** Waits for a line containing {@code text}; fails with the output so far. */
+  String awaitLine(String text, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      long left = deadline - System.nanoTime();
+      String line = left > 0 ? lines.poll(left, TimeUnit.NANOSECONDS) : null;
+      if (line == null) {
+        throw new AssertionError(
+            name + ": no line with '" + text + "' within " + timeout + ":\n" + output());
+      }
+      seen.add(line);
+      if (line.contains(text)) {
+        return line;
+      }
+    }
+  }
+
   /** Everything printed so far. */
   String output() {
     lines.drainTo(seen);
@@ -146,6 +164,16 @@ final class JarServer implements AutoCloseable {
             HttpResponse.BodyHandlers.ofString());
     assertEquals(200, r.statusCode(), name + " GET " + pathAndQuery + ": " + r.body());
     return MAPPER.readTree(r.body());
+  }
+
+  /** Waits for the process to exit by itself; its status, after its output is read. */
+  int awaitExit(Duration timeout) throws InterruptedException {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError(name + " did not exit within " + timeout + ":\n" + output());
+    }
+    reader.join(TimeUnit.SECONDS.toMillis(10)); // every line printed is in the queue
+    return process.exitValue();
   }
 
   /** SIGTERM, then up to 30 s for the clean exit (0); killed if it does not come. */
