@@ -2,14 +2,14 @@
 # Throughput of aggregator-server on PostgreSQL (1 and 3 servers on one database) with the load
 # generator, and the single-server SQLite figure measured in the same session as the baseline.
 # Usage: aggregator-postgres/bench-postgres.sh SERVER_JAR LOADGEN_JAR [EVENTS]
-# Needs the local PostgreSQL (db test, user postgres, trust auth) on 127.0.0.1:5432.
+# The database: AGGREGATOR_TEST_POSTGRES_URL, default the local one (db test, user postgres).
 set -euo pipefail
 JAR=${1:?server jar}; LOADGEN=${2:?loadgen jar}; EVENTS=${3:-200000}
 PG=${AGGREGATOR_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}
 WORK=$(mktemp -d); PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for s in bench_pg1 bench_pg3; do psql -q -h 127.0.0.1 -U postgres -d test -c "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1; done
+  for s in bench_pg1 bench_pg3; do psql -q "$PG" -c "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -35,7 +35,7 @@ load() { # url events seed prefix [--verify]
     --batch 100 --concurrency 4 --dup-ratio 0.2 "${@:5}"
 }
 
-for s in bench_pg1 bench_pg3; do psql -q -h 127.0.0.1 -U postgres -d test -c "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1; done
+for s in bench_pg1 bench_pg3; do psql -q "$PG" -c "DROP SCHEMA IF EXISTS $s CASCADE" >/dev/null 2>&1; done
 
 echo "== SQLite, 1 server"
 start sqlite 18801
