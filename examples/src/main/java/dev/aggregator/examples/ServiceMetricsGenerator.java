@@ -34,7 +34,9 @@ import picocli.CommandLine.Option;
 @Command(
     name = "service-metrics",
     mixinStandardHelpOptions = true,
+    version = "service-metrics 0.1.0",
     sortOptions = false,
+    showDefaultValues = true,
     description = "Posts host CPU/memory plus simulated latency and errors to /metrics/.")
 public final class ServiceMetricsGenerator implements Callable<Integer> {
   private static final ObjectMapper JSON = JsonMapper.builder().build();
