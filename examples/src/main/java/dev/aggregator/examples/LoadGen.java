@@ -316,9 +316,12 @@ public final class LoadGen implements Callable<Integer> {
         rate > 0 ? (long) (1e9 * batch / (rate / concurrency)) : 0; // per connection
     long durationNanos = (long) (duration * 1e9);
     String pad = padding();
+    // split(), not seed + k: SplittableRandom seeds that differ by its gamma give the same
+    // sequence shifted by k steps, so the connections would send each other's keys.
+    SplittableRandom root = new SplittableRandom(seedValue);
     for (int c = 0; c < concurrency; c++) {
       int conn = c;
-      SplittableRandom rnd = new SplittableRandom(seedValue + 0x9E3779B97F4A7C15L * (c + 1));
+      SplittableRandom rnd = root.split();
       workers[c] =
           new Worker(
               senders,

@@ -111,7 +111,7 @@ class LoadGenTest {
             "--batch",
             "10",
             "--concurrency",
-            "2",
+            "4",
             "--shape",
             "events",
             "--verify");
@@ -120,7 +120,7 @@ class LoadGenTest {
     long events = line.get("events").asLong();
     // Slots are every batch / (rate / concurrency) s from the start: at most 1.5 s * 2000/s,
     // plus the first slot of each connection.
-    assertTrue(events > 0 && events <= 3000 + 2 * 10, "events " + events);
+    assertTrue(events > 0 && events <= 3000 + 4 * 10, "events " + events);
     assertTrue(line.get("seconds").asDouble() >= 1.5);
     assertEquals(
         events, line.get("expected_unique").asLong() + line.get("expected_duplicates").asLong());
