@@ -41,4 +41,25 @@ class ScaleOutStartupIT {
       assertFalse(out.contains("\tat "), "stack trace: " + out);
     }
   }
+
+  @org.junit.jupiter.api.Test
+  void help_listsTheScaleOutFlagsAndTheirEnvironmentVariables() throws Exception {
+    try (JarServer s = JarServer.start("help", dir, "--help")) {
+      assertEquals(0, s.awaitExit(Duration.ofSeconds(60)), s.output());
+      String out = s.output();
+      for (String text :
+          List.of(
+              "--store=URL",
+              "AGGREGATOR_STORE",
+              "--source=URL",
+              "AGGREGATOR_SOURCE",
+              "--consumer=NAME",
+              "AGGREGATOR_CONSUMER",
+              "--forward=URL",
+              "AGGREGATOR_FORWARD",
+              "postgres://")) {
+        assertTrue(out.contains(text), text + " missing from --help:\n" + out);
+      }
+    }
+  }
 }
