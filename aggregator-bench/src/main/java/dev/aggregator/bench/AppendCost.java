@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.aggregator.Event;
 import dev.aggregator.sqlite.SqliteDedupStore;
 import dev.aggregator.store.PendingEvent;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -23,6 +25,20 @@ import java.util.List;
  */
 public final class AppendCost {
   private AppendCost() {}
+
+  /** Bytes this process caused to be written to storage (Linux), or 0 where unknown. */
+  private static long writeBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/io"))) {
+        if (line.startsWith("write_bytes:")) {
+          return Long.parseLong(line.substring("write_bytes:".length()).trim());
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux: the figure is simply absent
+    }
+    return 0;
+  }
 
   public static void main(String[] args) throws Exception {
     int events = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
@@ -51,6 +67,7 @@ public final class AppendCost {
       for (int i = 0; i < warm; i++) {
         store.append(batches.get(i));
       }
+      long written0 = writeBytes();
       long cpu0 = threads.getCurrentThreadCpuTime();
       long wall0 = System.nanoTime();
       long n = 0;
@@ -59,10 +76,11 @@ public final class AppendCost {
       }
       long cpu = threads.getCurrentThreadCpuTime() - cpu0;
       long wall = System.nanoTime() - wall0;
+      long written = writeBytes() - written0;
       System.out.printf(
           "{\"events\": %d, \"cpu_ns_per_event\": %.0f, \"wall_ns_per_event\": %.0f,"
-              + " \"events_per_cpu_second\": %.0f}%n",
-          n, (double) cpu / n, (double) wall / n, n * 1e9 / cpu);
+              + " \"events_per_cpu_second\": %.0f, \"disk_bytes_written_per_event\": %.0f}%n",
+          n, (double) cpu / n, (double) wall / n, n * 1e9 / cpu, (double) written / n);
     } finally {
       BenchDirs.delete(dir);
     }
