@@ -37,7 +37,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(
     value = 1,
     jvmArgsAppend = {"-Xms4g", "-Xmx8g"})
-@Warmup(iterations = 1, time = 2)
+@Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 2)
 @State(Scope.Benchmark)
 public class GrowthBenchmark {

@@ -2,9 +2,11 @@ package dev.aggregator.bench;
 
 import dev.aggregator.Event;
 import dev.aggregator.sqlite.SqliteDedupStore;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -63,7 +65,13 @@ final class StoreCache {
       for (Path f : (Iterable<Path>) files::iterator) {
         if (f.getFileName().toString().startsWith(Sink.DB_FILE)
             && !f.getFileName().toString().endsWith(".lock")) {
-          Files.copy(f, work.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+          Path copy = work.resolve(f.getFileName());
+          Files.copy(f, copy, StandardCopyOption.REPLACE_EXISTING);
+          // Flush the copy now: gigabytes of dirty pages written back during the measurement
+          // would compete with the system under test for the disk.
+          try (FileChannel channel = FileChannel.open(copy, StandardOpenOption.WRITE)) {
+            channel.force(true);
+          }
         }
       }
     }
