@@ -456,14 +456,17 @@ public final class SqliteDedupStore implements DedupStore {
       // Every stored row whose hash matches an event of the batch, read in a few statements
       // rather than one query per match: a duplicate then costs a hash probe, not a round trip.
       long[] batchHashes = new long[n];
+      boolean[] matched = new boolean[n]; // a stored hash equals this event's: probe it again
       Set<Long> candidates = new HashSet<>();
       for (int i = 0; i < n; i++) {
         PendingEvent e = batch.get(i);
         batchHashes[i] = hasher.hash(e.topic(), e.eventId());
+        int at = i;
         index.anyMatch(
             batchHashes[i],
             seq -> {
               candidates.add(seq);
+              matched[at] = true;
               return false; // visit every entry with this hash
             });
       }
@@ -483,7 +486,8 @@ public final class SqliteDedupStore implements DedupStore {
         int tid = topicId;
         boolean duplicate =
             batchIndex.anyMatch(hash, pos -> sameKey(batch.get((int) pos - 1), e))
-                || index.anyMatch(hash, seq -> isKey(storedKeys.get(seq), tid, e.eventId()));
+                || (matched[i]
+                    && index.anyMatch(hash, seq -> isKey(storedKeys.get(seq), tid, e.eventId())));
         if (duplicate) {
           outcomes[i] = Outcome.DUPLICATE;
           continue;
