@@ -172,6 +172,15 @@ public final class GrowthChart {
   }
 
   private static String human(double v) {
+    if (v == 0) {
+      return "0";
+    }
+    if (v >= 1e6 && v % 1e6 == 0) {
+      return String.format(Locale.ROOT, "%.0fM", v / 1e6);
+    }
+    if (v >= 1e3 && v < 1e6 && v % 1e3 == 0) {
+      return String.format(Locale.ROOT, "%.0fk", v / 1e3);
+    }
     if (v >= 1e6) {
       return String.format(Locale.ROOT, "%.3gM", v / 1e6);
     }
