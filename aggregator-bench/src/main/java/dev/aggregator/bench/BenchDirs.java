@@ -12,11 +12,18 @@ final class BenchDirs {
   private BenchDirs() {}
 
   static Path root() {
-    Path dir = Path.of(System.getProperty("bench.dir", "aggregator-bench/target"));
-    if (System.getProperty("bench.dir") == null && !Files.isDirectory(dir)) {
-      dir = Path.of("target"); // run from inside the module
+    String configured = System.getProperty("bench.dir");
+    if (configured != null) {
+      return Path.of(configured).toAbsolutePath();
     }
-    return dir.toAbsolutePath();
+    for (Path dir : new Path[] {Path.of("aggregator-bench/target"), Path.of("target")}) {
+      if (Files.isDirectory(dir)) {
+        return dir.toAbsolutePath(); // from the repository root, or from inside the module
+      }
+    }
+    // Gigabytes of stores must not land in whatever directory this happens to run from.
+    throw new IllegalStateException(
+        "run from the repository root (or the aggregator-bench module), or set -Dbench.dir");
   }
 
   /** A fresh, empty working directory for one trial. */
