@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HTTP figures of RESULTS-http.md: each server configuration started fresh (new --db under /tmp),
+# HTTP figures of aggregator-bench/RESULTS.md: each server configuration started fresh (new --db under /tmp),
 # one warm-up run, then 3 measured runs of the load generator; prints the JSON lines.
 # Usage: examples/bench-http.sh CONFIG SCENARIO [RUNS]
 #   CONFIG: srv17 | srv17-nagle | srv25 | echo17 | echo25

@@ -42,7 +42,7 @@ import picocli.CommandLine.Option;
  *
  * Transport. The default client writes HTTP/1.1 on plain sockets (keep-alive, TCP_NODELAY, one
  * request in flight per connection) and reads Content-Length or chunked responses. --client jdk
- * uses java.net.http.HttpClient (HTTP/1.1) instead; RESULTS-http.md compares the two: on 2 cores
+ * uses java.net.http.HttpClient (HTTP/1.1) instead; aggregator-bench/RESULTS.md ("HTTP figures") compares the two: on 2 cores
  * shared with the server, the client's own CPU is part of what limits the figure.
  */
 /**
