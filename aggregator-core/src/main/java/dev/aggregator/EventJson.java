@@ -176,6 +176,29 @@ public final class EventJson {
   }
 
   /**
+   * Writes an event in the wire form, as a publisher sends it (to {@code POST /publish} or a
+   * stream): absent optional fields ({@code timestamp}, {@code source}, {@code payload}) are left
+   * out, so a reader fills them in as it would for the publisher. The payload node is the event's,
+   * not a copy: do not change it.
+   */
+  public static ObjectNode write(Event event) {
+    Objects.requireNonNull(event, "event");
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    node.put("topic", event.topic());
+    node.put("event_id", event.eventId());
+    if (event.timestamp() != null) {
+      node.put("timestamp", formatTimestamp(event.timestamp()));
+    }
+    if (event.source() != null) {
+      node.put("source", event.source());
+    }
+    if (event.payload() != null) {
+      node.set("payload", event.payload());
+    }
+    return node;
+  }
+
+  /**
    * Writes a stored event in the wire form, with its {@code received_at}. The payload node is the
    * stored one, not a copy: do not change it.
    */

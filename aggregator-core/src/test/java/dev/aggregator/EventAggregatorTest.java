@@ -236,6 +236,52 @@ class EventAggregatorTest {
   }
 
   @Test
+  void stats_afterClose_storeThatCannotAnswerClosed_lastCountersKept() {
+    // A remote store (PostgreSQL) cannot read its counters once its pool is closed.
+    InMemoryDedupStore memory = new InMemoryDedupStore();
+    AtomicBoolean storeClosed = new AtomicBoolean();
+    DedupStore remoteLike =
+        new DedupStore() {
+          @Override
+          public List<Outcome> append(List<PendingEvent> batch) {
+            return memory.append(batch);
+          }
+
+          @Override
+          public EventPage events(EventQuery query) {
+            return memory.events(query);
+          }
+
+          @Override
+          public StoreStats stats() {
+            if (storeClosed.get()) {
+              throw new StoreException("the pool is closed");
+            }
+            return memory.stats();
+          }
+
+          @Override
+          public String describe() {
+            return "remote-like";
+          }
+
+          @Override
+          public void close() {
+            storeClosed.set(true);
+          }
+        };
+    EventAggregator agg = EventAggregator.builder().store(remoteLike).build();
+    agg.publish(events("t", 0, 30));
+    agg.publish(events("t", 20, 40)); // 10 duplicates
+    agg.close();
+    assertTrue(storeClosed.get());
+    AggregatorStats last = agg.stats();
+    assertEquals(50, last.received());
+    assertEquals(40, last.uniqueProcessed());
+    assertEquals(10, last.duplicateDropped());
+  }
+
+  @Test
   void reopen_sameFile_everyEventIsDuplicateAndCountersAndTopicOrderKept() {
     Path db = dir.resolve("persist.db");
     List<Event> all = new ArrayList<>();

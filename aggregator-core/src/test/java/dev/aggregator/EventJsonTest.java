@@ -128,4 +128,21 @@ class EventJsonTest {
     assertEquals("t", back.topic());
     assertEquals(0, back.payload().size());
   }
+
+  @Test
+  void writeEvent_fullEvent_readsBackEqual() throws Exception {
+    ObjectNode payload = MAPPER.createObjectNode().put("user", 7);
+    Event e =
+        new Event("user.login", "evt-1", Instant.parse("2025-10-23T10:00:00.5Z"), "auth", payload);
+    ObjectNode written = EventJson.write(e);
+    assertEquals("2025-10-23T10:00:00.500Z", written.get("timestamp").textValue());
+    assertEquals(e, EventJson.read(json(MAPPER.writeValueAsString(written)), 0));
+  }
+
+  @Test
+  void writeEvent_onlyKey_leavesOptionalFieldsOut() throws Exception {
+    ObjectNode written = EventJson.write(Event.of("t", "e"));
+    assertEquals(json("{\"topic\":\"t\",\"event_id\":\"e\"}"), written);
+    assertEquals(Event.of("t", "e"), EventJson.read(written, 0));
+  }
 }

@@ -98,6 +98,8 @@ public final class DefaultEventAggregator implements EventAggregator {
   private volatile int largestBatch;
   private volatile long batchesFailed;
   private volatile Health health = Health.ok();
+  // The store's counters as it was closed; stats() answers from them after close().
+  private volatile StoreStats finalStats;
 
   /** Starts an aggregator on an open store; see {@link EventAggregator.Builder}. */
   public DefaultEventAggregator(
@@ -165,7 +167,8 @@ public final class DefaultEventAggregator implements EventAggregator {
 
   @Override
   public AggregatorStats stats() {
-    StoreStats s = store.stats();
+    StoreStats last = finalStats;
+    StoreStats s = last != null ? last : store.stats();
     Instant now = clock.instant();
     return new AggregatorStats(
         s.received(),
@@ -219,6 +222,12 @@ public final class DefaultEventAggregator implements EventAggregator {
       } catch (InterruptedException e) {
         interrupted = true; // finish closing: the accepted events must be committed first
       }
+    }
+    try {
+      // A remote store (PostgreSQL) cannot answer once closed: keep its last counters for stats().
+      finalStats = store.stats();
+    } catch (RuntimeException e) {
+      log.warn("{} - cannot read the counters before closing: {}", store.describe(), e.toString());
     }
     store.close();
     log.info("{} - Shutdown completed.", store.describe());

@@ -110,7 +110,9 @@ public final class AggregatorServer implements AutoCloseable {
   private AggregatorServer(Builder b) throws IOException {
     Limits limits =
         new Limits(b.maxBodyBytes, b.maxEventsPerRequest, b.maxNestingDepth, b.maxStringLength);
-    this.api = new Api(b.aggregator, limits, b.ackMode, new ApiKeys(b.apiKeys), b.protectReads);
+    this.api =
+        new Api(
+            b.aggregator, limits, b.ackMode, b.forwarder, new ApiKeys(b.apiKeys), b.protectReads);
     this.shutdownGrace = b.shutdownGrace;
     ExecutorService virtual = virtualThreadExecutor();
     if (virtual != null && b.threads == 0) {
@@ -136,7 +138,7 @@ public final class AggregatorServer implements AutoCloseable {
         b.host,
         port(),
         threads,
-        b.ackMode.name().toLowerCase(java.util.Locale.ROOT),
+        b.forwarder != null ? "forward" : b.ackMode.name().toLowerCase(java.util.Locale.ROOT),
         b.apiKeys.size());
   }
 
@@ -237,6 +239,7 @@ public final class AggregatorServer implements AutoCloseable {
     private int maxNestingDepth = 100;
     private int maxStringLength = 1 << 20;
     private AckMode ackMode = AckMode.DURABLE;
+    private PublishForwarder forwarder;
     private int threads;
     private Duration shutdownGrace = Duration.ofSeconds(10);
 
@@ -324,6 +327,19 @@ public final class AggregatorServer implements AutoCloseable {
     /** When publishes are answered; default {@link AckMode#DURABLE}. */
     public Builder ackMode(AckMode mode) {
       this.ackMode = Objects.requireNonNull(mode, "ackMode");
+      return this;
+    }
+
+    /**
+     * Makes this a forwarding server: {@code POST /publish} reads and checks the events as usual,
+     * then hands them to {@code forwarder} instead of the aggregator and answers {@code 202
+     * {"received": n, "queued": n, "stream_ids": [...]}} (whatever {@code ?ack=} says). Nothing of
+     * a publish is written to the aggregator's store; the other routes still read and write it, so
+     * give the aggregator the store its consumers share to make {@code /stats} and {@code /events}
+     * show what they stored. Default: none, publishes go to the aggregator.
+     */
+    public Builder forwarder(PublishForwarder forwarder) {
+      this.forwarder = Objects.requireNonNull(forwarder, "forwarder");
       return this;
     }
 

@@ -78,6 +78,7 @@ final class Api implements HttpHandler {
   private final EventAggregator aggregator;
   private final Limits limits;
   private final AckMode ackMode;
+  private final PublishForwarder forwarder;
   private final ApiKeys keys;
   private final boolean protectReads;
   final ObjectMapper mapper;
@@ -93,11 +94,13 @@ final class Api implements HttpHandler {
       EventAggregator aggregator,
       Limits limits,
       AckMode ackMode,
+      PublishForwarder forwarder,
       ApiKeys keys,
       boolean protectReads) {
     this.aggregator = aggregator;
     this.limits = limits;
     this.ackMode = ackMode;
+    this.forwarder = forwarder;
     this.keys = keys;
     this.protectReads = protectReads;
     this.mapper = mapper(limits);
@@ -444,6 +447,9 @@ final class Api implements HttpHandler {
       }
     }
     List<Event> events = publishedEvents(readJson(exchange));
+    if (forwarder != null) {
+      return forward(events);
+    }
     CompletableFuture<PublishResult> future = aggregator.publish(events);
     if (ack == AckMode.QUEUED) {
       ObjectNode r =
@@ -499,6 +505,33 @@ final class Api implements HttpHandler {
       throw new EventValidationException(reserved);
     }
     return events;
+  }
+
+  /**
+   * A forwarding server: hand the events to the forwarder, which checks the aggregator's rules (a
+   * violation is 422 as for a local publish), answer 202 with the ids. Nothing is written to the
+   * local store.
+   */
+  private Response forward(List<Event> events) {
+    List<String> ids;
+    try {
+      ids = forwarder.forward(events);
+    } catch (EventValidationException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      log.warn("POST /publish - cannot forward {} event(s): {}", events.size(), e.getMessage());
+      throw new HttpError(
+          503,
+          "unavailable",
+          "cannot forward the events now; retry, duplicates are harmless",
+          null,
+          Map.of("Retry-After", "1"));
+    }
+    ObjectNode r =
+        mapper.createObjectNode().put("received", events.size()).put("queued", events.size());
+    ArrayNode streamIds = r.putArray("stream_ids");
+    ids.forEach(streamIds::add);
+    return errors.json(202, r, Map.of());
   }
 
   /** The three body shapes: one event, a bare array, or {@code {"events": [...]}}. */

@@ -3,7 +3,10 @@ package dev.aggregator.http;
 import ch.qos.logback.classic.LoggerContext;
 import dev.aggregator.AggregatorStats;
 import dev.aggregator.EventAggregator;
+import dev.aggregator.redis.RedisStreamForwarder;
+import dev.aggregator.redis.RedisStreamSource;
 import dev.aggregator.sqlite.SqliteDedupStore;
+import dev.aggregator.store.DedupStore;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -62,8 +65,48 @@ public final class Main implements Callable<Integer> {
       paramLabel = "FILE",
       defaultValue = "${env:DATABASE_PATH:-data/aggregator.db}",
       description =
-          "SQLite database file; its directory is created. Env DATABASE_PATH. Default: ${DEFAULT-VALUE}.")
+          "SQLite database file, when --store is not set; its directory is created. Env"
+              + " DATABASE_PATH. Default: ${DEFAULT-VALUE}.")
   Path db;
+
+  @Option(
+      names = "--store",
+      paramLabel = "URL",
+      defaultValue = "${env:AGGREGATOR_STORE}",
+      description =
+          "Where events are kept: postgres://user:password@host:5432/db[?schema=s] (or"
+              + " postgresql://, jdbc:postgresql://...) to share one PostgreSQL between several"
+              + " servers; sqlite:FILE. Env AGGREGATOR_STORE. Default: SQLite at --db.")
+  String store;
+
+  @Option(
+      names = "--source",
+      paramLabel = "URL",
+      defaultValue = "${env:AGGREGATOR_SOURCE}",
+      description =
+          "Also consume a Redis stream into the store: redis://[user:password@]host:6379/stream"
+              + " (consumer group 'aggregator'). Env AGGREGATOR_SOURCE. Default: none.")
+  String source;
+
+  @Option(
+      names = "--consumer",
+      paramLabel = "NAME",
+      defaultValue = "${env:AGGREGATOR_CONSUMER}",
+      description =
+          "This server's consumer name in the group, for --source; a stable name lets a restart"
+              + " resume its own pending entries at once. Env AGGREGATOR_CONSUMER."
+              + " Default: hostname-pid.")
+  String consumer;
+
+  @Option(
+      names = "--forward",
+      paramLabel = "URL",
+      defaultValue = "${env:AGGREGATOR_FORWARD}",
+      description =
+          "Forwarding server: POST /publish appends the events to this Redis stream"
+              + " (redis://host:6379/stream) and answers 202 with the stream ids; reads come from"
+              + " --store. Env AGGREGATOR_FORWARD. Default: none.")
+  String forward;
 
   @Option(
       names = "--queue-capacity",
@@ -86,8 +129,8 @@ public final class Main implements Callable<Integer> {
       paramLabel = "normal|full",
       defaultValue = "normal",
       description =
-          "normal: a commit survives a process crash; full: also power loss (fsync per commit)."
-              + " Default: ${DEFAULT-VALUE}.")
+          "SQLite only. normal: a commit survives a process crash; full: also power loss (fsync"
+              + " per commit). Default: ${DEFAULT-VALUE}.")
   SqliteDedupStore.Synchronous sync;
 
   @Option(
@@ -187,12 +230,17 @@ public final class Main implements Callable<Integer> {
 
     EventAggregator aggregator;
     AggregatorServer server;
+    RedisStreamForwarder forwarder = null;
+    RedisStreamSource consumerLoop = null;
+    DedupStore dedupStore;
     try {
+      checkUrls();
       if (port != 0) {
         checkPortFree(); // before the database is opened and logged: the common mistake, caught
         // first
       }
-      SqliteDedupStore store = SqliteDedupStore.builder(db).synchronous(sync).open();
+      DedupStore store = Backends.openStore(this.store, db, sync);
+      dedupStore = store;
       try {
         aggregator =
             EventAggregator.builder()
@@ -205,7 +253,7 @@ public final class Main implements Callable<Integer> {
         throw e;
       }
       try {
-        server =
+        AggregatorServer.Builder b =
             AggregatorServer.builder(aggregator)
                 .host(host)
                 .port(port)
@@ -213,9 +261,22 @@ public final class Main implements Callable<Integer> {
                 .protectReads(protectReads)
                 .maxBodyBytes(maxBodyBytes)
                 .maxEventsPerRequest(maxEvents)
-                .ackMode(ack)
-                .start();
+                .ackMode(ack);
+        if (forward != null) {
+          forwarder = RedisStreamForwarder.open(forward);
+          b.forwarder(forwarder::forward);
+        }
+        if (source != null) {
+          RedisStreamSource.Builder sb = RedisStreamSource.builder(source, aggregator);
+          if (consumer != null && !consumer.isBlank()) {
+            sb.consumer(consumer.strip());
+          }
+          consumerLoop = sb.start();
+        }
+        server = b.start();
       } catch (RuntimeException e) {
+        closeQuietly(consumerLoop);
+        closeQuietly(forwarder);
         aggregator.close();
         throw e;
       }
@@ -243,19 +304,36 @@ public final class Main implements Callable<Integer> {
             + " ("
             + server.threads()
             + ")");
+    Path sqlite = Backends.sqlitePath(store, db);
     out.println(
         "data: "
-            + db.toAbsolutePath()
+            + (sqlite != null ? sqlite.toAbsolutePath().toString() : dedupStore.describe())
             + " ("
             + s.uniqueProcessed()
             + " events stored, "
             + s.received()
             + " received)");
+    if (consumerLoop != null) {
+      out.println(
+          "source: "
+              + consumerLoop.stream()
+              + " (group "
+              + consumerLoop.group()
+              + ", consumer "
+              + consumerLoop.consumer()
+              + ")");
+    }
+    if (forwarder != null) {
+      out.println("forward: POST /publish appends to the stream " + forwarder.stream());
+    }
     out.println("log: " + logFile.toAbsolutePath());
     out.flush();
 
+    RedisStreamSource loop = consumerLoop;
+    RedisStreamForwarder fwd = forwarder;
     Runtime.getRuntime()
-        .addShutdownHook(new Thread(() -> stop(server, aggregator, out), "aggregator-shutdown"));
+        .addShutdownHook(
+            new Thread(() -> stop(server, loop, fwd, aggregator, out), "aggregator-shutdown"));
     try {
       new CountDownLatch(1).await(); // until the shutdown hook halts the JVM
     } catch (InterruptedException e) {
@@ -269,10 +347,21 @@ public final class Main implements Callable<Integer> {
    * flush the logs, and exit 0 - a clean stop is a success, not the JVM's 143 for a signal. Exit 1
    * if something could not be closed cleanly.
    */
-  private static void stop(AggregatorServer server, EventAggregator aggregator, PrintWriter out) {
+  private static void stop(
+      AggregatorServer server,
+      RedisStreamSource source,
+      RedisStreamForwarder forwarder,
+      EventAggregator aggregator,
+      PrintWriter out) {
     int status = 1;
     try {
       server.close();
+      if (source != null) {
+        source.close(); // before the aggregator: its last batch is committed and acked
+      }
+      if (forwarder != null) {
+        forwarder.close();
+      }
       aggregator.close();
       AggregatorStats last = aggregator.stats();
       out.println(
@@ -293,6 +382,30 @@ public final class Main implements Callable<Integer> {
       } finally {
         Runtime.getRuntime().halt(status);
       }
+    }
+  }
+
+  /** An empty environment variable ({@code AGGREGATOR_STORE=}) means the default. */
+  private void checkUrls() {
+    if (store != null && store.isBlank()) {
+      store = null;
+    }
+    if (source != null && source.isBlank()) {
+      source = null;
+    }
+    if (forward != null && forward.isBlank()) {
+      forward = null;
+    }
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception e) {
+      // already failing to start; the first error is the one reported
     }
   }
 

@@ -42,6 +42,7 @@ class RequestFuzzTest {
             aggregator,
             new Limits(64 << 10, 50, 16, 1024),
             AggregatorServer.AckMode.DURABLE,
+            null, // no forwarder: publishes go to the aggregator
             new ApiKeys(List.of()),
             false);
   }

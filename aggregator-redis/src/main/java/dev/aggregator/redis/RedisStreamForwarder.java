@@ -1,9 +1,10 @@
 package dev.aggregator.redis;
 
 import dev.aggregator.Event;
+import dev.aggregator.EventJson;
+import dev.aggregator.EventRules;
 import dev.aggregator.EventValidationException;
-import dev.aggregator.internal.EventValidator;
-import java.time.Instant;
+import dev.aggregator.internal.Json;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -37,13 +38,19 @@ public final class RedisStreamForwarder implements AutoCloseable {
 
   private final RedisStreamUrl url;
   private final JedisPooled redis;
-  private final EventValidator validator;
+  private final int maxPayloadBytes;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private RedisStreamForwarder(RedisStreamUrl url, int maxPayloadBytes) {
     this.url = url;
     this.redis = url.connect(10_000);
-    this.validator = new EventValidator(maxPayloadBytes);
+    this.maxPayloadBytes = maxPayloadBytes;
+    try {
+      redis.ping(); // fail at open, not at the first publish, if Redis is unreachable
+    } catch (JedisException e) {
+      redis.close();
+      throw new RedisTransportException("cannot reach " + url + ": " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -51,9 +58,10 @@ public final class RedisStreamForwarder implements AutoCloseable {
    * checking events with the default payload limit (1 MiB).
    *
    * @throws IllegalArgumentException if the URL is malformed
+   * @throws RedisTransportException naming the stream if Redis cannot be reached
    */
   public static RedisStreamForwarder open(String url) {
-    return open(url, 1 << 20);
+    return open(url, EventRules.DEFAULT_MAX_PAYLOAD_BYTES);
   }
 
   /** Like {@link #open(String)}, with another largest payload in bytes of JSON. */
@@ -78,13 +86,15 @@ public final class RedisStreamForwarder implements AutoCloseable {
     if (closed.get()) {
       throw new IllegalStateException("forwarder to " + url + " is closed");
     }
-    validator.prepare(events, Instant.now()); // throws EventValidationException; result unused
+    EventRules.check(events, maxPayloadBytes); // the consumers' aggregator applies the same rules
     List<Response<StreamEntryID>> responses = new ArrayList<>(events.size());
     try (AbstractTransaction tx = redis.multi()) {
       for (Event e : events) {
         responses.add(
             tx.xadd(
-                url.stream(), XAddParams.xAddParams(), Map.of(FIELD, StreamEventJson.write(e))));
+                url.stream(),
+                XAddParams.xAddParams(),
+                Map.of(FIELD, Json.write(EventJson.write(e)))));
       }
       tx.exec();
     } catch (JedisException e) {

@@ -1,10 +1,14 @@
 package dev.aggregator.redis;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.aggregator.Event;
 import dev.aggregator.EventAggregator;
+import dev.aggregator.EventJson;
 import dev.aggregator.EventValidationException;
 import dev.aggregator.PublishResult;
 import dev.aggregator.QueueFullException;
+import dev.aggregator.internal.Json;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -362,6 +366,35 @@ public final class RedisStreamSource implements AutoCloseable {
     return result.get(0).getValue();
   }
 
+  /**
+   * Reads an entry's event JSON with core's wire form, as {@code POST /publish} reads a body.
+   *
+   * @throws IllegalArgumentException if the field is missing or is not JSON
+   * @throws EventValidationException if a field has the wrong JSON type
+   */
+  private static Event readEvent(String raw) {
+    if (raw == null) {
+      throw new IllegalArgumentException(
+          "the entry has no '" + RedisStreamForwarder.FIELD + "' field");
+    }
+    JsonNode node;
+    try {
+      node = Json.MAPPER.readTree(raw);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage());
+    }
+    return EventJson.read(node, 0);
+  }
+
+  /** "field: rule; ...", as for the rule violations found at publish (one entry, no index). */
+  private static String reason(EventValidationException e) {
+    List<String> parts = new ArrayList<>(e.violations().size());
+    for (EventValidationException.Violation v : e.violations()) {
+      parts.add(v.field() + ": " + v.rule());
+    }
+    return String.join("; ", parts);
+  }
+
   private record DeadLetter(StreamEntryID id, String raw, String reason) {}
 
   /** Stores the batch's events, then acks the whole batch (and dead-letters what is invalid). */
@@ -377,10 +410,13 @@ public final class RedisStreamSource implements AutoCloseable {
         if (fields == null) {
           throw new IllegalArgumentException("the entry was deleted from the stream");
         }
-        events.add(StreamEventJson.read(raw));
+        events.add(readEvent(raw));
         sources.add(entry);
       } catch (IllegalArgumentException e) {
+        // Not an event in the wire form: no retry can fix it, so it goes to the dead letters.
         dead.add(new DeadLetter(entry.getID(), raw, e.getMessage()));
+      } catch (EventValidationException e) {
+        dead.add(new DeadLetter(entry.getID(), raw, reason(e)));
       }
     }
     beforePublishForTest.run();
@@ -497,6 +533,11 @@ public final class RedisStreamSource implements AutoCloseable {
         deadLettered.get(),
         failures.get(),
         thread.isAlive());
+  }
+
+  /** The stream key this source consumes. */
+  public String stream() {
+    return url.stream();
   }
 
   /** This consumer's name in the group. */

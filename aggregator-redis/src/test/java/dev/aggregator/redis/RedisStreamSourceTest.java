@@ -249,7 +249,7 @@ class RedisStreamSourceTest {
     assertTrue(inStreamOrder.get(0).startsWith("not JSON"), inStreamOrder.toString());
     assertEquals("the entry has no 'event' field", inStreamOrder.get(1));
     assertTrue(inStreamOrder.get(2).startsWith("topic: "), inStreamOrder.toString());
-    assertEquals("event_id must be a string", inStreamOrder.get(3));
+    assertEquals("event_id: must be a string", inStreamOrder.get(3));
     assertEquals("not json {", dead.get(0).getFields().get("event"));
   }
 

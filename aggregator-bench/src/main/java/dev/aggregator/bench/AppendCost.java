@@ -1,0 +1,88 @@
+package dev.aggregator.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.aggregator.Event;
+import dev.aggregator.sqlite.SqliteDedupStore;
+import dev.aggregator.store.PendingEvent;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A profiling aid, not a benchmark: the writer's CPU time per event in {@code
+ * SqliteDedupStore.append}, batches of 1,000 with 20% duplicates, on one thread. CPU time of the
+ * calling thread is much less disturbed by other load on a shared 2-core machine than wall-clock
+ * throughput, so it compares two versions of the store where JMH scores drown in noise:
+ *
+ * <pre>
+ * java -cp aggregator-bench/target/benchmarks.jar dev.aggregator.bench.AppendCost [events]
+ * </pre>
+ */
+public final class AppendCost {
+  private AppendCost() {}
+
+  /** Bytes this process caused to be written to storage (Linux), or 0 where unknown. */
+  private static long writeBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/io"))) {
+        if (line.startsWith("write_bytes:")) {
+          return Long.parseLong(line.substring("write_bytes:".length()).trim());
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux: the figure is simply absent
+    }
+    return 0;
+  }
+
+  public static void main(String[] args) throws Exception {
+    int events = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+    ObjectMapper mapper = new ObjectMapper();
+    Workload workload = new Workload(42, 0.2);
+    List<List<PendingEvent>> batches = new ArrayList<>();
+    Instant now = Instant.now();
+    for (List<Event> call : workload.calls(events, 1_000)) {
+      List<PendingEvent> batch = new ArrayList<>(call.size());
+      for (Event e : call) {
+        batch.add(
+            new PendingEvent(
+                e.topic(),
+                e.eventId(),
+                e.timestamp(),
+                e.source(),
+                mapper.writeValueAsString(e.payload()),
+                now));
+      }
+      batches.add(batch);
+    }
+    Path dir = BenchDirs.freshWorkDir("append-cost");
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    try (SqliteDedupStore store = SqliteDedupStore.open(dir.resolve(Sink.DB_FILE))) {
+      int warm = batches.size() / 5;
+      for (int i = 0; i < warm; i++) {
+        store.append(batches.get(i));
+      }
+      long written0 = writeBytes();
+      long cpu0 = threads.getCurrentThreadCpuTime();
+      long wall0 = System.nanoTime();
+      long n = 0;
+      for (int i = warm; i < batches.size(); i++) {
+        n += store.append(batches.get(i)).size();
+      }
+      long cpu = threads.getCurrentThreadCpuTime() - cpu0;
+      long wall = System.nanoTime() - wall0;
+      long written = writeBytes() - written0;
+      System.out.printf(
+          "{\"events\": %d, \"cpu_ns_per_event\": %.0f, \"wall_ns_per_event\": %.0f,"
+              + " \"events_per_cpu_second\": %.0f, \"disk_bytes_written_per_event\": %.0f}%n",
+          n, (double) cpu / n, (double) wall / n, n * 1e9 / cpu, (double) written / n);
+    } finally {
+      BenchDirs.delete(dir);
+    }
+  }
+}
