@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aggregator.sqlite.SqliteDedupStore;
 import dev.aggregator.store.DedupStore;
+import dev.aggregator.store.ForwardingDedupStore;
 import dev.aggregator.store.InMemoryDedupStore;
 import dev.aggregator.store.PendingEvent;
 import dev.aggregator.store.StoreStats;
@@ -241,28 +242,13 @@ class EventAggregatorTest {
     InMemoryDedupStore memory = new InMemoryDedupStore();
     AtomicBoolean storeClosed = new AtomicBoolean();
     DedupStore remoteLike =
-        new DedupStore() {
-          @Override
-          public List<Outcome> append(List<PendingEvent> batch) {
-            return memory.append(batch);
-          }
-
-          @Override
-          public EventPage events(EventQuery query) {
-            return memory.events(query);
-          }
-
+        new ForwardingDedupStore(memory) {
           @Override
           public StoreStats stats() {
             if (storeClosed.get()) {
               throw new StoreException("the pool is closed");
             }
-            return memory.stats();
-          }
-
-          @Override
-          public String describe() {
-            return "remote-like";
+            return super.stats();
           }
 
           @Override
@@ -439,10 +425,13 @@ class EventAggregatorTest {
   }
 
   /** Blocks the writer inside append until released. */
-  private static final class BlockingStore implements DedupStore {
-    final InMemoryDedupStore delegate = new InMemoryDedupStore();
+  private static final class BlockingStore extends ForwardingDedupStore {
     final CountDownLatch entered = new CountDownLatch(1);
     final CountDownLatch release = new CountDownLatch(1);
+
+    BlockingStore() {
+      super(new InMemoryDedupStore());
+    }
 
     @Override
     public List<Outcome> append(List<PendingEvent> batch) {
@@ -452,58 +441,25 @@ class EventAggregatorTest {
       } catch (InterruptedException e) {
         throw new IllegalStateException(e);
       }
-      return delegate.append(batch);
+      return super.append(batch);
     }
-
-    @Override
-    public EventPage events(EventQuery query) {
-      return delegate.events(query);
-    }
-
-    @Override
-    public StoreStats stats() {
-      return delegate.stats();
-    }
-
-    @Override
-    public String describe() {
-      return "blocking store";
-    }
-
-    @Override
-    public void close() {}
   }
 
   /** Fails the next append when told to, like a store whose disk failed once. */
-  private static final class FlakyStore implements DedupStore {
-    final InMemoryDedupStore delegate = new InMemoryDedupStore();
+  private static final class FlakyStore extends ForwardingDedupStore {
     final AtomicBoolean failNext = new AtomicBoolean();
+
+    FlakyStore() {
+      super(new InMemoryDedupStore());
+    }
 
     @Override
     public List<Outcome> append(List<PendingEvent> batch) {
       if (failNext.getAndSet(false)) {
         throw new StoreException("flaky store: disk on fire");
       }
-      return delegate.append(batch);
+      return super.append(batch);
     }
-
-    @Override
-    public EventPage events(EventQuery query) {
-      return delegate.events(query);
-    }
-
-    @Override
-    public StoreStats stats() {
-      return delegate.stats();
-    }
-
-    @Override
-    public String describe() {
-      return "flaky store";
-    }
-
-    @Override
-    public void close() {}
   }
 
   @Test

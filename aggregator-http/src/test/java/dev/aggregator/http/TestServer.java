@@ -7,9 +7,9 @@ import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
 import dev.aggregator.store.DedupStore;
+import dev.aggregator.store.ForwardingDedupStore;
 import dev.aggregator.store.InMemoryDedupStore;
 import dev.aggregator.store.PendingEvent;
-import dev.aggregator.store.StoreStats;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -104,10 +104,13 @@ final class TestServer implements AutoCloseable {
   }
 
   /** A store whose appends wait until {@link #release()}: keeps events queued or in flight. */
-  static final class GatedStore implements DedupStore {
-    private final InMemoryDedupStore delegate = new InMemoryDedupStore();
+  static final class GatedStore extends ForwardingDedupStore {
     private final CountDownLatch gate = new CountDownLatch(1);
     final CountDownLatch appending = new CountDownLatch(1);
+
+    GatedStore() {
+      super(new InMemoryDedupStore());
+    }
 
     void release() {
       gate.countDown();
@@ -123,57 +126,19 @@ final class TestServer implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      return delegate.append(batch);
-    }
-
-    @Override
-    public EventPage events(EventQuery query) {
-      return delegate.events(query);
-    }
-
-    @Override
-    public StoreStats stats() {
-      return delegate.stats();
-    }
-
-    @Override
-    public String describe() {
-      return "gated in-memory store";
-    }
-
-    @Override
-    public void close() {
-      delegate.close();
+      return super.append(batch);
     }
   }
 
   /** A store whose reads fail: an unexpected error behind GET /events. */
-  static final class BrokenReadStore implements DedupStore {
-    private final InMemoryDedupStore delegate = new InMemoryDedupStore();
-
-    @Override
-    public List<Outcome> append(List<PendingEvent> batch) {
-      return delegate.append(batch);
+  static final class BrokenReadStore extends ForwardingDedupStore {
+    BrokenReadStore() {
+      super(new InMemoryDedupStore());
     }
 
     @Override
     public EventPage events(EventQuery query) {
       throw new IllegalStateException("disk on fire (test)");
-    }
-
-    @Override
-    public StoreStats stats() {
-      return delegate.stats();
-    }
-
-    @Override
-    public String describe() {
-      return "broken-read store";
-    }
-
-    @Override
-    public void close() {
-      delegate.close();
     }
   }
 }

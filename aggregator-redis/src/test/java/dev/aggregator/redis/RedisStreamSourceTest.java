@@ -16,6 +16,7 @@ import dev.aggregator.EventQuery;
 import dev.aggregator.EventValidationException;
 import dev.aggregator.Outcome;
 import dev.aggregator.store.DedupStore;
+import dev.aggregator.store.ForwardingDedupStore;
 import dev.aggregator.store.InMemoryDedupStore;
 import dev.aggregator.store.PendingEvent;
 import dev.aggregator.store.StoreStats;
@@ -149,7 +150,7 @@ class RedisStreamSourceTest {
     CountDownLatch appending = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     DedupStore blocking =
-        new ForwardingStore(new InMemoryDedupStore()) {
+        new ForwardingDedupStore(new InMemoryDedupStore()) {
           @Override
           public List<Outcome> append(List<PendingEvent> batch) {
             appending.countDown();
@@ -318,39 +319,5 @@ class RedisStreamSourceTest {
             RedisTransportException.class,
             () -> RedisStreamSource.builder("redis://127.0.0.1:1/orders", aggregator).start());
     assertTrue(e.getMessage().contains("redis://127.0.0.1:1/orders"), e.getMessage());
-  }
-
-  /** Delegates every call, so a test can override one. */
-  private static class ForwardingStore implements DedupStore {
-    private final DedupStore delegate;
-
-    ForwardingStore(DedupStore delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public List<Outcome> append(List<PendingEvent> batch) {
-      return delegate.append(batch);
-    }
-
-    @Override
-    public EventPage events(EventQuery query) {
-      return delegate.events(query);
-    }
-
-    @Override
-    public StoreStats stats() {
-      return delegate.stats();
-    }
-
-    @Override
-    public String describe() {
-      return "forwarding:" + delegate.describe();
-    }
-
-    @Override
-    public void close() {
-      delegate.close();
-    }
   }
 }

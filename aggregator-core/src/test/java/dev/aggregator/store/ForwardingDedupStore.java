@@ -1,0 +1,44 @@
+package dev.aggregator.store;
+
+import dev.aggregator.EventPage;
+import dev.aggregator.EventQuery;
+import dev.aggregator.Outcome;
+import java.util.List;
+
+/**
+ * A store that passes every call to another, so a test can override the one call it needs to block,
+ * fail or observe. Shipped in core's test-jar for every module's tests.
+ */
+public class ForwardingDedupStore implements DedupStore {
+  private final DedupStore delegate;
+
+  /** Forwards to {@code delegate}. */
+  public ForwardingDedupStore(DedupStore delegate) {
+    this.delegate = delegate;
+  }
+
+  @Override
+  public List<Outcome> append(List<PendingEvent> batch) {
+    return delegate.append(batch);
+  }
+
+  @Override
+  public EventPage events(EventQuery query) {
+    return delegate.events(query);
+  }
+
+  @Override
+  public StoreStats stats() {
+    return delegate.stats();
+  }
+
+  @Override
+  public String describe() {
+    return "forwarding:" + delegate.describe();
+  }
+
+  @Override
+  public void close() {
+    delegate.close();
+  }
+}
