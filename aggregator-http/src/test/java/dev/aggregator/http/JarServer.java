@@ -5,21 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,30 +35,13 @@ final class JarServer implements AutoCloseable {
 
   final String name;
   private final Process process;
-  private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-  private final List<String> seen = new ArrayList<>();
-  private final Thread reader;
+  private final ProcessOutput output;
   private int port = -1;
 
   private JarServer(String name, Process process) {
     this.name = name;
     this.process = process;
-    this.reader =
-        new Thread(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                  lines.add(line);
-                }
-              } catch (IOException e) {
-                lines.add("<output closed: " + e + ">");
-              }
-            },
-            name + "-output");
-    reader.setDaemon(true);
-    reader.start();
+    this.output = new ProcessOutput(process, name + "-output");
   }
 
   /** Starts {@code java -jar aggregator-server.jar --port 0 --log-file DIR/NAME.log ARGS}. */
@@ -98,44 +77,20 @@ final class JarServer implements AutoCloseable {
 
   /** Waits for the "listening on" line and returns the port; fails with the output so far. */
   int awaitListening(Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (port < 0) {
-      long left = deadline - System.nanoTime();
-      String line = left > 0 ? lines.poll(left, TimeUnit.NANOSECONDS) : null;
-      if (line == null) {
-        throw new AssertionError(
-            name + " did not start within " + timeout + ":\n" + String.join("\n", seen));
-      }
-      seen.add(line);
-      Matcher m = LISTENING.matcher(line);
-      if (m.find()) {
-        port = Integer.parseInt(m.group(1));
-      }
-    }
+    Matcher m = LISTENING.matcher(output.await("listening on http://", timeout, name));
+    assertTrue(m.find(), name + ": no port in the listening line:\n" + output());
+    port = Integer.parseInt(m.group(1));
     return port;
   }
 
   /** Waits for a line containing {@code text}; fails with the output so far. */
   String awaitLine(String text, Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      long left = deadline - System.nanoTime();
-      String line = left > 0 ? lines.poll(left, TimeUnit.NANOSECONDS) : null;
-      if (line == null) {
-        throw new AssertionError(
-            name + ": no line with '" + text + "' within " + timeout + ":\n" + output());
-      }
-      seen.add(line);
-      if (line.contains(text)) {
-        return line;
-      }
-    }
+    return output.await(text, timeout, name);
   }
 
   /** Everything printed so far. */
   String output() {
-    lines.drainTo(seen);
-    return String.join("\n", seen);
+    return output.soFar();
   }
 
   URI uri(String pathAndQuery) {
@@ -172,7 +127,7 @@ final class JarServer implements AutoCloseable {
       process.destroyForcibly();
       throw new AssertionError(name + " did not exit within " + timeout + ":\n" + output());
     }
-    reader.join(TimeUnit.SECONDS.toMillis(10)); // every line printed is in the queue
+    output.all(); // every line printed is read
     return process.exitValue();
   }
 

@@ -7,21 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,74 +39,29 @@ class ServerJarIT {
   /** A running child server and the lines it printed. */
   private static final class Child implements AutoCloseable {
     final Process process;
-    final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    final List<String> all = new ArrayList<>();
+    final ProcessOutput output;
 
     Child(List<String> command) throws IOException {
       process = new ProcessBuilder(command).redirectErrorStream(true).start();
-      Thread reader =
-          new Thread(
-              () -> {
-                try (BufferedReader r =
-                    new BufferedReader(
-                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                  for (String line; (line = r.readLine()) != null; ) {
-                    lines.add(line);
-                  }
-                } catch (IOException e) {
-                  lines.add("<output closed: " + e + ">");
-                }
-              },
-              "child-output");
-      reader.setDaemon(true);
-      reader.start();
+      output = new ProcessOutput(process, "child-output");
     }
 
     /** Waits for a line containing {@code text}; fails with everything printed so far. */
     String await(String text, Duration timeout) throws InterruptedException {
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (true) {
-        long left = deadline - System.nanoTime();
-        String line = left > 0 ? lines.poll(left, TimeUnit.NANOSECONDS) : null;
-        if (line == null) {
-          throw new AssertionError(
-              "no line containing '"
-                  + text
-                  + "' within "
-                  + timeout
-                  + ":\n"
-                  + String.join("\n", all));
-        }
-        all.add(line);
-        if (line.contains(text)) {
-          return line;
-        }
-      }
+      return output.await(text, timeout, "child");
     }
 
     /** Exit status, after every line is read. */
     int awaitExit(Duration timeout) throws InterruptedException {
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         process.destroyForcibly();
-        throw new AssertionError(
-            "child did not exit within " + timeout + ":\n" + String.join("\n", all));
+        throw new AssertionError("child did not exit within " + timeout + ":\n" + output.soFar());
       }
       return process.exitValue();
     }
 
     String output() throws InterruptedException {
-      // The reader ends at EOF after the process exited; collect what is left.
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (System.nanoTime() < deadline) {
-        String line = lines.poll(100, TimeUnit.MILLISECONDS);
-        if (line == null && !process.isAlive()) {
-          break;
-        }
-        if (line != null) {
-          all.add(line);
-        }
-      }
-      return String.join("\n", all);
+      return output.all();
     }
 
     @Override

@@ -1,16 +1,13 @@
 package dev.aggregator.http.reliability;
 
-import java.io.BufferedReader;
+import dev.aggregator.http.ProcessOutput;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -20,28 +17,12 @@ import java.util.concurrent.TimeUnit;
 final class ChildServer implements AutoCloseable {
   final Process process;
   final int port;
-  private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-  private final List<String> seen = new ArrayList<>();
+  private final ProcessOutput output;
 
   private ChildServer(Process process, int port) {
     this.process = process;
     this.port = port;
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                  lines.add(line);
-                }
-              } catch (IOException e) {
-                lines.add("<output closed: " + e + ">");
-              }
-            },
-            "child-output-" + port);
-    reader.setDaemon(true);
-    reader.start();
+    this.output = new ProcessOutput(process, "child-output-" + port);
   }
 
   /** Starts the jar on a free port with these extra arguments; does not wait for it. */
@@ -89,19 +70,7 @@ final class ChildServer implements AutoCloseable {
 
   /** Waits for a line containing {@code text}; fails with everything printed so far. */
   String await(String text, Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      long left = deadline - System.nanoTime();
-      String line = left > 0 ? lines.poll(left, TimeUnit.NANOSECONDS) : null;
-      if (line == null) {
-        throw new AssertionError(
-            "no line containing '" + text + "' within " + timeout + ":\n" + output());
-      }
-      seen.add(line);
-      if (line.contains(text)) {
-        return line;
-      }
-    }
+    return output.await(text, timeout, "child on port " + port);
   }
 
   /** Exit status; kills the child and fails if it does not exit in time. */
@@ -113,18 +82,9 @@ final class ChildServer implements AutoCloseable {
     return process.exitValue();
   }
 
-  /** Everything printed so far (after exit: everything, once the reader reached the end). */
+  /** Everything printed so far (after exit: everything). */
   String output() throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (System.nanoTime() < deadline) {
-      String line = lines.poll(50, TimeUnit.MILLISECONDS);
-      if (line != null) {
-        seen.add(line);
-      } else if (!process.isAlive() || lines.isEmpty()) {
-        break;
-      }
-    }
-    return String.join("\n", seen);
+    return output.all();
   }
 
   /** SIGKILL, then waits for the process to be gone. */
