@@ -157,6 +157,10 @@ class DashboardBrowserIT {
 
   @AfterEach
   void stopServer() {
+    // Leave the page first: a dashboard still open would keep polling this server while the next
+    // test runs, and its requests would show up there as requests to another origin.
+    driver.get("about:blank");
+    drainLogs();
     server.close();
     aggregator.close();
   }
