@@ -4,14 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aggregator.EventValidationException.Violation;
+import dev.aggregator.internal.IsoTimestamps;
 import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
-import java.time.temporal.ChronoField;
-import java.time.temporal.TemporalAccessor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -41,23 +36,6 @@ public final class EventJson {
   /** The rule reported for a timestamp that cannot be read. */
   static final String TIMESTAMP_RULE =
       "must be an ISO-8601 date-time such as 2025-10-23T10:00:00Z (offset optional, naive is UTC)";
-
-  private static final DateTimeFormatter TIMESTAMP =
-      new DateTimeFormatterBuilder()
-          .parseCaseInsensitive()
-          .append(DateTimeFormatter.ISO_LOCAL_DATE)
-          .appendLiteral('T')
-          .append(DateTimeFormatter.ISO_LOCAL_TIME)
-          .optionalStart()
-          .appendOffset("+HH:MM:ss", "Z")
-          .optionalEnd()
-          .optionalStart()
-          .appendOffset("+HHMM", "Z")
-          .optionalEnd()
-          .optionalStart()
-          .appendOffset("+HH", "Z")
-          .optionalEnd()
-          .toFormatter();
 
   private EventJson() {}
 
@@ -156,23 +134,12 @@ public final class EventJson {
    * @throws DateTimeParseException naming the text if it is not such a timestamp
    */
   public static Instant parseTimestamp(String text) {
-    Objects.requireNonNull(text, "text");
-    String t = text.strip();
-    if (t.length() > 10 && t.charAt(10) == ' ') {
-      t = t.substring(0, 10) + 'T' + t.substring(11);
-    }
-    TemporalAccessor parsed = TIMESTAMP.parse(t);
-    LocalDateTime local = LocalDateTime.from(parsed);
-    ZoneOffset offset =
-        parsed.isSupported(ChronoField.OFFSET_SECONDS)
-            ? ZoneOffset.ofTotalSeconds(parsed.get(ChronoField.OFFSET_SECONDS))
-            : ZoneOffset.UTC;
-    return local.toInstant(offset);
+    return IsoTimestamps.parse(Objects.requireNonNull(text, "text"));
   }
 
   /** Writes a timestamp as the wire form does: UTC, ISO-8601, with {@code Z}. */
   public static String formatTimestamp(Instant instant) {
-    return instant.toString();
+    return IsoTimestamps.format(instant);
   }
 
   /**

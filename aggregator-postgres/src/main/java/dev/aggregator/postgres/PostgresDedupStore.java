@@ -9,6 +9,7 @@ import dev.aggregator.Outcome;
 import dev.aggregator.StoreException;
 import dev.aggregator.StoredEvent;
 import dev.aggregator.internal.Cursors;
+import dev.aggregator.internal.IsoTimestamps;
 import dev.aggregator.internal.Json;
 import dev.aggregator.store.DedupStore;
 import dev.aggregator.store.PendingEvent;
@@ -619,10 +620,10 @@ public final class PostgresDedupStore implements DedupStore {
       topic[k] = tid;
       namesById.put(tid, e.topic());
       id[k] = e.eventId();
-      ts[k] = e.timestamp().toString();
+      ts[k] = IsoTimestamps.format(e.timestamp());
       source[k] = e.source();
       payload[k] = e.payloadJson();
-      received[k] = e.receivedAt().toString();
+      received[k] = IsoTimestamps.format(e.receivedAt());
       outcomes[chunk.get(k)] = Outcome.DUPLICATE; // until its key comes back
     }
     int accepted = 0;
