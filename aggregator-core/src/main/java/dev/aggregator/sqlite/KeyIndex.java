@@ -1,6 +1,5 @@
 package dev.aggregator.sqlite;
 
-import java.util.Arrays;
 import java.util.function.LongPredicate;
 
 /**
@@ -37,6 +36,41 @@ final class KeyIndex {
   }
 
   /**
+   * Adds {@code hashes[k] -> firstSeq + k} for every {@code k < count}, as {@link #put} would, but
+   * in the order of the slots they land in.
+   *
+   * <p>Why: reopening a store rebuilds the table from the key blocks, and in seq order every put
+   * lands on a random slot of a table far larger than the CPU caches (256 MiB at 10M keys): a cache
+   * and TLB miss per key, 77% of a 10M reopen in JFR. Sorted by slot (a counting sort on the slot's
+   * top bits), the same puts sweep the table front to back, which the hardware prefetches. Lookups
+   * are unaffected: linear probing finds every entry of a hash whatever the insertion order.
+   */
+  void putAll(long[] hashes, int count, long firstSeq) {
+    reserve(count);
+    int slotBits = Integer.numberOfTrailingZeros(mask + 1);
+    int bucketBits = Math.min(slotBits, 12);
+    int shift = slotBits - bucketBits;
+    int[] next = new int[(1 << bucketBits) + 1];
+    for (int k = 0; k < count; k++) {
+      next[(slot(hashes[k], mask) >>> shift) + 1]++;
+    }
+    for (int b = 1; b < next.length; b++) {
+      next[b] += next[b - 1]; // next[b] = where bucket b starts
+    }
+    long[] sortedHashes = new long[count];
+    int[] sortedOffsets = new int[count];
+    for (int k = 0; k < count; k++) {
+      int at = next[slot(hashes[k], mask) >>> shift]++;
+      sortedHashes[at] = hashes[k];
+      sortedOffsets[at] = k;
+    }
+    for (int at = 0; at < count; at++) {
+      insert(slots, mask, sortedHashes[at], firstSeq + sortedOffsets[at]);
+    }
+    size += count;
+  }
+
+  /**
    * Grows the table now, if needed, so that {@code additional} more entries fit without growing.
    * The store calls it before a commit: growing allocates (the largest allocation of the store),
    * and an OutOfMemoryError after the commit would leave the table and the file disagreeing.
@@ -55,14 +89,6 @@ final class KeyIndex {
       }
     }
     return false;
-  }
-
-  /** Removes every entry, keeping the capacity. */
-  void clear() {
-    if (size > 0) {
-      Arrays.fill(slots, 0L);
-      size = 0;
-    }
   }
 
   int size() {

@@ -7,6 +7,7 @@ import dev.aggregator.Outcome;
 import dev.aggregator.StoreException;
 import dev.aggregator.StoredEvent;
 import dev.aggregator.internal.Cursors;
+import dev.aggregator.internal.IsoTimestamps;
 import dev.aggregator.internal.Json;
 import dev.aggregator.store.DedupStore;
 import dev.aggregator.store.PendingEvent;
@@ -80,7 +81,8 @@ import org.sqlite.SQLiteException;
  * beside the writer) and see committed data only; in-memory mirrors of the counters and topic ids
  * are also updated only after COMMIT.
  *
- * Pragmas: journal_mode=WAL (readers beside the writer, one fsync-free append per commit);
+ * Pragmas: journal_mode=WAL (readers beside the writer, one fsync-free append per commit; the WAL
+ * is copied into the database by WalCheckpointer on its own thread, not inside the writer's COMMIT);
  * synchronous=NORMAL by default (survives a process crash, an OS crash may lose the last commits)
  * or FULL (fsync per commit, survives power loss); busy_timeout so a checkpoint by another
  * connection waits instead of failing; a 64 MiB page cache for the B-tree interiors of large stores.
@@ -117,6 +119,9 @@ public final class SqliteDedupStore implements DedupStore {
 
   private static final int MAX_READERS = 4;
 
+  /** Keys put into the index at a time when it is rebuilt at open: 8 MiB of hashes. */
+  private static final int LOAD_CHUNK_KEYS = 1 << 20;
+
   /** Stored keys read per statement when a batch verifies its hash matches. */
   private static final int KEYS_PER_READ = 64;
 
@@ -129,13 +134,13 @@ public final class SqliteDedupStore implements DedupStore {
   private final Statement transaction;
   private final KeyHasher hasher;
   private final KeyIndex index;
-  private final KeyIndex batchIndex = new KeyIndex(4096);
   private final PreparedStatement insertEvent;
   private final PreparedStatement insertTopic;
   private final PreparedStatement insertKeyBlock;
   private final PreparedStatement addToTopic;
   private final PreparedStatement addToCounters;
   private final PreparedStatement selectKeys;
+  private final WalCheckpointer checkpointer;
 
   // Writer thread only: include topics of the batch in flight.
   private final Map<String, Integer> topicIds = new HashMap<>();
@@ -246,6 +251,8 @@ public final class SqliteDedupStore implements DedupStore {
               "SELECT seq, topic_id, event_id FROM events WHERE seq IN ("
                   + "?, ".repeat(KEYS_PER_READ - 1)
                   + "?)");
+      transaction.execute("PRAGMA wal_autocheckpoint = " + WalCheckpointer.WRITER_THRESHOLD_PAGES);
+      this.checkpointer = new WalCheckpointer(config.createConnection(url), describe());
     } catch (SQLException | IOException | RuntimeException e) {
       closeQuietly(c);
       closeQuietly(lockChannel);
@@ -393,18 +400,29 @@ public final class SqliteDedupStore implements DedupStore {
       }
       KeyIndex loaded = new KeyIndex(uniqueProcessed);
       long seq = 1;
+      // Keys are added a chunk at a time, each chunk in slot order (see KeyIndex.putAll).
+      long[] chunk = new long[(int) Math.min(LOAD_CHUNK_KEYS, Math.max(uniqueProcessed, 1))];
+      int inChunk = 0;
       try (ResultSet rs =
           s.executeQuery("SELECT first_seq, hashes FROM key_blocks ORDER BY first_seq")) {
         while (rs.next()) {
-          if (rs.getLong(1) != seq) {
-            throw inconsistent("key block at seq " + rs.getLong(1) + ", expected " + seq);
+          if (rs.getLong(1) != seq + inChunk) {
+            throw inconsistent(
+                "key block at seq " + rs.getLong(1) + ", expected " + (seq + inChunk));
           }
           ByteBuffer hashes = ByteBuffer.wrap(rs.getBytes(2)).order(ByteOrder.LITTLE_ENDIAN);
           while (hashes.hasRemaining()) {
-            loaded.put(hashes.getLong(), seq++);
+            if (inChunk == chunk.length) {
+              loaded.putAll(chunk, inChunk, seq);
+              seq += inChunk;
+              inChunk = 0;
+            }
+            chunk[inChunk++] = hashes.getLong();
           }
         }
       }
+      loaded.putAll(chunk, inChunk, seq);
+      seq += inChunk;
       nextSeq = seq;
       long maxSeq;
       try (ResultSet rs = s.executeQuery("SELECT coalesce(max(seq), 0) FROM events")) {
@@ -451,7 +469,7 @@ public final class SqliteDedupStore implements DedupStore {
     Map<Integer, Integer> addedPerTopic = new HashMap<>();
     List<String> newTopics = new ArrayList<>(0);
     int nextTopicIdBefore = nextTopicId;
-    batchIndex.clear();
+    KeyIndex batchIndex = new KeyIndex(n); // sized to the batch: clearing a big one cost more
     // Before anything is written: after COMMIT, publishCommitted must not fail, or the index and
     // nextSeq would disagree with the file and every later batch would reuse committed seqs (the
     // soak found exactly that: an OutOfMemoryError while the index doubled after a commit, then
@@ -505,10 +523,10 @@ public final class SqliteDedupStore implements DedupStore {
         insertEvent.setLong(1, nextSeq + accepted);
         insertEvent.setInt(2, tid);
         insertEvent.setString(3, e.eventId());
-        insertEvent.setString(4, e.timestamp().toString());
+        insertEvent.setString(4, IsoTimestamps.format(e.timestamp()));
         insertEvent.setString(5, e.source());
         insertEvent.setString(6, e.payloadJson());
-        insertEvent.setString(7, e.receivedAt().toString());
+        insertEvent.setString(7, IsoTimestamps.format(e.receivedAt()));
         insertEvent.addBatch();
         accepted++;
         addedPerTopic.merge(tid, 1, Integer::sum);
@@ -535,6 +553,7 @@ public final class SqliteDedupStore implements DedupStore {
       addToCounters.executeUpdate();
       checkFileIsStillOurs();
       transaction.execute("COMMIT");
+      checkpointer.committed();
     } catch (SQLException | RuntimeException e) {
       rollback();
       topicIds.keySet().removeAll(newTopics);
@@ -761,6 +780,7 @@ public final class SqliteDedupStore implements DedupStore {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    checkpointer.close();
     Reader reader;
     while ((reader = idleReaders.poll()) != null) {
       closeQuietly(reader.connection);

@@ -3,9 +3,12 @@ package dev.aggregator.sqlite;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** The key index's reserve: after it, the promised puts never grow (never allocate). */
+/** The key index: reserve never lets a promised put allocate; putAll loses no entry. */
 class KeyIndexTest {
   @Test
   void reserve_thenThatManyPuts_tableDoesNotGrowAndFindsEveryEntry() {
@@ -32,5 +35,46 @@ class KeyIndexTest {
     long bytes = index.bytes();
     index.reserve(100);
     assertEquals(bytes, index.bytes());
+  }
+
+  @Test
+  void putAll_inChunks_findsEverySeqOfEveryHash_includingSharedHashes() {
+    Random random = new Random(3);
+    int keys = 200_000;
+    long[] hashes = new long[keys];
+    for (int k = 0; k < keys; k++) {
+      // One key in eight shares its hash with an earlier key: collisions must all be kept.
+      hashes[k] = k > 0 && k % 8 == 0 ? hashes[random.nextInt(k)] : random.nextLong();
+    }
+    KeyIndex index = new KeyIndex(keys);
+    int chunk = 30_000; // not a divisor of keys: the last chunk is short
+    for (int from = 0; from < keys; from += chunk) {
+      int count = Math.min(chunk, keys - from);
+      long[] part = new long[chunk];
+      System.arraycopy(hashes, from, part, 0, count);
+      index.putAll(part, count, from + 1L);
+    }
+    assertEquals(keys, index.size());
+    for (int k = 0; k < keys; k++) {
+      long seq = k + 1L;
+      assertTrue(index.anyMatch(hashes[k], s -> s == seq), "lost seq " + seq);
+    }
+    long[] seen = new long[keys + 1];
+    for (int k = 0; k < keys; k++) {
+      index.anyMatch(
+          hashes[k],
+          s -> {
+            seen[(int) s]++;
+            return false;
+          });
+    }
+    Map<Long, Integer> keysPerHash = new HashMap<>();
+    for (long hash : hashes) {
+      keysPerHash.merge(hash, 1, Integer::sum);
+    }
+    for (int k = 0; k < keys; k++) {
+      // Each seq is found once per key sharing its hash (itself included), never elsewhere.
+      assertEquals((long) keysPerHash.get(hashes[k]), seen[k + 1], "seq " + (k + 1));
+    }
   }
 }
