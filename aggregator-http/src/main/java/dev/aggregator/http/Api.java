@@ -1,6 +1,7 @@
 package dev.aggregator.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -23,6 +24,7 @@ import dev.aggregator.Outcome;
 import dev.aggregator.PublishResult;
 import dev.aggregator.StoredEvent;
 import dev.aggregator.http.AggregatorServer.AckMode;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -456,19 +458,32 @@ final class Api implements HttpHandler {
           mapper.createObjectNode().put("received", events.size()).put("queued", events.size());
       return errors.json(202, r, Map.of());
     }
-    PublishResult result = awaitCommit(future);
-    ObjectNode r = mapper.createObjectNode();
-    r.put("received", events.size());
-    r.put("accepted", result.accepted());
-    r.put("duplicates", result.duplicates());
-    ArrayNode results = r.putArray("results");
-    for (int i = 0; i < events.size(); i++) {
-      results
-          .addObject()
-          .put("event_id", events.get(i).eventId())
-          .put("status", result.outcome(i) == Outcome.ACCEPTED ? "accepted" : "duplicate");
+    return publishAnswer(events, awaitCommit(future));
+  }
+
+  /**
+   * The 200 body of a durable publish, written straight to bytes: building it as a tree first was
+   * 7% of the request threads' samples under 100-event batches.
+   */
+  private Response publishAnswer(List<Event> events, PublishResult result) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(64 + 64 * events.size());
+    try (JsonGenerator g = mapper.getFactory().createGenerator(out)) {
+      g.writeStartObject();
+      g.writeNumberField("received", events.size());
+      g.writeNumberField("accepted", result.accepted());
+      g.writeNumberField("duplicates", result.duplicates());
+      g.writeArrayFieldStart("results");
+      for (int i = 0; i < events.size(); i++) {
+        g.writeStartObject();
+        g.writeStringField("event_id", events.get(i).eventId());
+        g.writeStringField(
+            "status", result.outcome(i) == Outcome.ACCEPTED ? "accepted" : "duplicate");
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeEndObject();
     }
-    return errors.json(200, r, Map.of());
+    return new Response(200, Response.JSON, out.toByteArray(), Map.of());
   }
 
   /**
