@@ -15,7 +15,9 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -148,7 +150,7 @@ class SqliteDedupStoreTest {
     Path db = dir.resolve("index.db");
     try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
       for (int b = 0; b < 30; b++) {
-        List<PendingEvent> batch = new java.util.ArrayList<>();
+        List<PendingEvent> batch = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
           batch.add(event("t" + (i % 3), "k-" + (b * 100 + i)));
         }
@@ -157,7 +159,7 @@ class SqliteDedupStoreTest {
     }
     try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
       for (int b = 0; b < 30; b++) {
-        List<PendingEvent> batch = new java.util.ArrayList<>();
+        List<PendingEvent> batch = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
           batch.add(event("t" + (i % 3), "k-" + (b * 100 + i)));
         }
@@ -174,7 +176,7 @@ class SqliteDedupStoreTest {
     // Every key hashes alike: each new key is compared against every stored key of the chain.
     try (SqliteDedupStore store =
         SqliteDedupStore.builder(dir.resolve("collide.db")).keyHasher((t, id) -> 7L).open()) {
-      List<PendingEvent> batch = new java.util.ArrayList<>();
+      List<PendingEvent> batch = new ArrayList<>();
       for (int i = 0; i < 500; i++) {
         batch.add(event("t", "key-" + i));
       }
@@ -190,5 +192,39 @@ class SqliteDedupStoreTest {
     Path db = dir.resolve("x.db");
     SqliteDedupStore.open(db).close();
     assertTrue(Files.exists(dir.resolve("x.db.lock")));
+  }
+
+  @Test
+  void walCheckpointer_copiesCommitsIntoTheFileWhileOpen_andStopsAtClose() throws Exception {
+    Path db = dir.resolve("checkpoint.db");
+    long threadsBefore = checkpointThreads();
+    String payload = "{\"pad\":\"" + "x".repeat(1_000) + "\"}";
+    try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
+      long sizeAtOpen = Files.size(db);
+      for (int b = 0; b < 20; b++) { // ~2 MB: far below the writer's own 10,000-page threshold
+        List<PendingEvent> batch = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+          batch.add(new PendingEvent("t", b + "-" + i, T0, "", payload, T0));
+        }
+        store.append(batch);
+      }
+      assertEquals(threadsBefore + 1, checkpointThreads());
+      // Only a checkpoint moves pages from the WAL into the database file; the writer's own
+      // automatic one would not run before 40 MB, so this is the background thread's doing.
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (Files.size(db) < sizeAtOpen + 1_500_000 && System.nanoTime() < deadline) {
+        LockSupport.parkNanos(10_000_000L);
+      }
+      assertTrue(
+          Files.size(db) >= sizeAtOpen + 1_500_000,
+          "database file still " + Files.size(db) + " bytes: the WAL was not checkpointed");
+    }
+    assertEquals(threadsBefore, checkpointThreads(), "close() left the checkpoint thread running");
+  }
+
+  private static long checkpointThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().equals("aggregator-checkpoint") && t.isAlive())
+        .count();
   }
 }
