@@ -7,18 +7,20 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The output of a child server process, read line by line on a daemon thread, so that a test can
  * wait for a line with a deadline and show everything printed when it fails. Shared by every test
  * that runs the jar as a child process.
+ *
+ * <p>{@link #await} moves a cursor through the lines; showing the output ({@link #soFar}) never
+ * moves it, so a failure message built before a later {@code await} cannot hide that line from it.
  */
 public final class ProcessOutput {
   private final Process process;
-  private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-  private final List<String> seen = new ArrayList<>(); // guarded by this
+  private final List<String> lines = new ArrayList<>(); // guarded by this
+  private int awaited; // lines before this index were passed by await; guarded by this
   private final Thread reader;
 
   /** Starts reading {@code process}'s standard output (with its errors redirected into it). */
@@ -31,10 +33,10 @@ public final class ProcessOutput {
                   new BufferedReader(
                       new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = r.readLine()) != null; ) {
-                  lines.add(line);
+                  add(line);
                 }
               } catch (IOException e) {
-                lines.add("<output closed: " + e + ">");
+                add("<output closed: " + e + ">");
               }
             },
             threadName);
@@ -42,8 +44,14 @@ public final class ProcessOutput {
     reader.start();
   }
 
+  private synchronized void add(String line) {
+    lines.add(line);
+    notifyAll();
+  }
+
   /**
-   * Waits for the next line containing {@code text} and returns it.
+   * Waits for the next line containing {@code text} and returns it; the next call looks only at the
+   * lines after it.
    *
    * @throws AssertionError naming {@code who} and showing everything printed, if none comes in time
    */
@@ -51,23 +59,24 @@ public final class ProcessOutput {
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
+      while (awaited < lines.size()) {
+        String line = lines.get(awaited++);
+        if (line.contains(text)) {
+          return line;
+        }
+      }
       long left = deadline - System.nanoTime();
-      String line = left > 0 ? lines.poll(left, TimeUnit.NANOSECONDS) : null;
-      if (line == null) {
+      if (left <= 0) {
         throw new AssertionError(
             who + ": no line containing '" + text + "' within " + timeout + ":\n" + soFar());
       }
-      seen.add(line);
-      if (line.contains(text)) {
-        return line;
-      }
+      TimeUnit.NANOSECONDS.timedWait(this, left);
     }
   }
 
   /** Everything printed so far. */
   public synchronized String soFar() {
-    lines.drainTo(seen);
-    return String.join("\n", seen);
+    return String.join("\n", lines);
   }
 
   /** Everything printed: once the process has exited, up to the end of its output. */
