@@ -1,6 +1,5 @@
 package dev.aggregator.http;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.aggregator.EventAggregator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,30 +22,26 @@ import org.slf4j.LoggerFactory;
 /*
  * Design of the HTTP server.
  *
- * Transport. The JDK's com.sun.net.httpserver: no dependency, HTTP/1.1 keep-alive, and fast
- * enough once TCP_NODELAY is on (DESIGN.md: ~350 req/s without it on Java 17 because of Nagle and
- * delayed ACK, ~19,000 with it). The JDK reads sun.net.httpserver.nodelay once, when its
- * ServerConfig class loads, so this class sets it in its static initializer, before it creates
- * the first HttpServer, unless the user set it.
+ * Transport. Netty's HTTP/1.1 codec on NIO event loops (Transport has the why and the limits).
+ * Keep-alive, TCP_NODELAY, one request at a time per connection.
  *
- * Threads. One handler per exchange on the executor: virtual threads where the runtime has them
- * (Java 21+, found by reflection since the code is compiled for 17), else a fixed pool of named
- * platform threads. A durable publish blocks its thread until the writer commits, so the pool is
- * larger than the core count: its size bounds the publishes waiting for a commit at once, which is
- * also what lets group commit build batches.
+ * Threads. ioThreads event loops (default: one per core) decode requests, run publishes up to
+ * the queue, and write answers; a durable publish parks no thread while its commit is pending.
+ * Routes that may block (reads from the store, a Redis forward, the service-metrics commit) run
+ * on the blocking executor: virtual threads where the runtime has them (Java 21+, found by
+ * reflection since the code is compiled for 17), else a fixed pool of named platform threads.
  *
- * Exchanges. Every exchange gets exactly one response and is closed in a finally, with what is
- * left of the request body drained (by the JDK) or the connection dropped if too much is left.
- * Errors are mapped to the one JSON error shape in one place (Errors).
+ * Exchanges. Every request gets exactly one answer, in the one JSON error shape for every
+ * failure (Errors), logged and counted once (Api).
  *
  * Shutdown. close() first marks the server closing (new requests: 503 unavailable, /health:
- * unhealthy), waits a bounded time for the requests in flight, then stops the listener and the
- * executor. It does not close the aggregator: whoever built it owns it (Main closes it after the
- * server, which commits everything accepted).
+ * unhealthy), waits a bounded time for the requests in flight, then stops the listener, the
+ * connections, the event loops and the blocking executor. It does not close the aggregator:
+ * whoever built it owns it (Main closes it after the server, which commits everything accepted).
  */
 /**
- * The REST API of an {@link EventAggregator} on the JDK's HTTP server, for the standalone jar and
- * for applications that embed it:
+ * The REST API of an {@link EventAggregator} over HTTP/1.1, for the standalone jar and for
+ * applications that embed it:
  *
  * <pre>{@code
  * try (EventAggregator aggregator = EventAggregator.builder().build();
@@ -62,35 +57,11 @@ import org.slf4j.LoggerFactory;
 public final class AggregatorServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AggregatorServer.class);
 
-  /** Default of {@code sun.net.httpserver.maxReqTime}, in seconds. */
-  static final int DEFAULT_MAX_REQUEST_SECONDS = 60;
+  /** Default of {@link Builder#requestTimeout}. */
+  static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(60);
 
-  /** Default of {@code sun.net.httpserver.maxRspTime}, in seconds. */
-  static final int DEFAULT_MAX_RESPONSE_SECONDS = 60;
-
-  /** Default of {@code jdk.httpserver.maxConnections}. */
+  /** Default of {@link Builder#maxConnections}. */
   static final int DEFAULT_MAX_CONNECTIONS = 1000;
-
-  static {
-    // Must happen before the JDK's HttpServer implementation loads its configuration; a value the
-    // user set (-D...) wins.
-    setDefault("sun.net.httpserver.nodelay", "true");
-    // Slow clients: a request (headers and body) must arrive within 60 s and a response be taken
-    // within 60 s, or the JDK closes the connection. Without these the JDK waits forever, and a
-    // slowloris client that sends one byte a minute pins a handler thread for good.
-    setDefault("sun.net.httpserver.maxReqTime", String.valueOf(DEFAULT_MAX_REQUEST_SECONDS));
-    setDefault("sun.net.httpserver.maxRspTime", String.valueOf(DEFAULT_MAX_RESPONSE_SECONDS));
-    // Too many clients: beyond this many open connections the JDK closes new ones at once (the
-    // client sees the connection closed, never a hang or a 500), instead of running out of file
-    // descriptors. JDK 17.0.5+ and 19+ read it; older runtimes ignore it.
-    setDefault("jdk.httpserver.maxConnections", String.valueOf(DEFAULT_MAX_CONNECTIONS));
-  }
-
-  private static void setDefault(String property, String value) {
-    if (System.getProperty(property) == null) {
-      System.setProperty(property, value);
-    }
-  }
 
   /** When a publish is answered. */
   public enum AckMode {
@@ -100,43 +71,59 @@ public final class AggregatorServer implements AutoCloseable {
     QUEUED
   }
 
-  private final HttpServer server;
-  private final ExecutorService executor;
+  private final Transport transport;
+  private final ExecutorService blocking;
   private final Api api;
   private final Duration shutdownGrace;
   private final String threads;
+  private final int ioThreads;
   private final AtomicInteger closed = new AtomicInteger();
 
   private AggregatorServer(Builder b) throws IOException {
     Limits limits =
         new Limits(b.maxBodyBytes, b.maxEventsPerRequest, b.maxNestingDepth, b.maxStringLength);
-    this.api =
-        new Api(
-            b.aggregator, limits, b.ackMode, b.forwarder, new ApiKeys(b.apiKeys), b.protectReads);
     this.shutdownGrace = b.shutdownGrace;
     ExecutorService virtual = virtualThreadExecutor();
     if (virtual != null && b.threads == 0) {
-      this.executor = virtual;
+      this.blocking = virtual;
       this.threads = "virtual threads";
     } else {
       int n = b.threads == 0 ? DEFAULT_THREADS : b.threads;
-      this.executor = fixedPool(n);
+      this.blocking = fixedPool(n);
       this.threads = n + " platform threads";
     }
+    this.ioThreads =
+        b.ioThreads == 0 ? Math.max(1, Runtime.getRuntime().availableProcessors()) : b.ioThreads;
+    this.api =
+        new Api(
+            b.aggregator,
+            limits,
+            b.ackMode,
+            b.forwarder,
+            new ApiKeys(b.apiKeys),
+            b.protectReads,
+            blocking,
+            b.ackTimeout);
     try {
-      this.server = HttpServer.create(new InetSocketAddress(b.host, b.port), b.backlog);
+      this.transport =
+          new Transport(
+              api,
+              b.host,
+              b.port,
+              b.backlog,
+              ioThreads,
+              b.requestTimeout,
+              b.maxConnections,
+              b.maxBodyBytes);
     } catch (IOException e) {
-      executor.shutdownNow();
+      blocking.shutdownNow();
       throw e;
     }
-    server.setExecutor(executor);
-    server.createContext("/", api);
-    new UiHandler(api.metrics).register(server); // /dashboard, /docs, /openapi.json
-    server.start();
     log.info(
-        "aggregator-server - Started on http://{}:{} ({}, ack {}, {} API key(s)).",
+        "aggregator-server - Started on http://{}:{} ({} I/O threads, {}, ack {}, {} API key(s)).",
         b.host,
         port(),
+        ioThreads,
         threads,
         b.forwarder != null ? "forward" : b.ackMode.name().toLowerCase(java.util.Locale.ROOT),
         b.apiKeys.size());
@@ -155,17 +142,25 @@ public final class AggregatorServer implements AutoCloseable {
 
   /** The port the server listens on: the one configured, or the one chosen for port 0. */
   public int port() {
-    return server.getAddress().getPort();
+    return transport.address().getPort();
   }
 
   /** The address the server listens on. */
   public InetSocketAddress address() {
-    return server.getAddress();
+    return transport.address();
   }
 
-  /** What runs the handlers: {@code "virtual threads"} or {@code "64 platform threads"}. */
+  /**
+   * What runs the routes that may block: {@code "virtual threads"} or {@code "64 platform
+   * threads"}.
+   */
   public String threads() {
     return threads;
+  }
+
+  /** How many event loops serve the connections. */
+  public int ioThreads() {
+    return ioThreads;
   }
 
   /**
@@ -186,14 +181,14 @@ public final class AggregatorServer implements AutoCloseable {
           api.inFlight(),
           shutdownGrace);
     }
-    server.stop(0);
-    executor.shutdown();
+    transport.close();
+    blocking.shutdown();
     try {
-      if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
-        executor.shutdownNow();
+      if (!blocking.awaitTermination(5, TimeUnit.SECONDS)) {
+        blocking.shutdownNow();
       }
     } catch (InterruptedException e) {
-      executor.shutdownNow();
+      blocking.shutdownNow();
       Thread.currentThread().interrupt();
     }
     log.info("aggregator-server - Shutdown completed.");
@@ -241,6 +236,10 @@ public final class AggregatorServer implements AutoCloseable {
     private AckMode ackMode = AckMode.DURABLE;
     private PublishForwarder forwarder;
     private int threads;
+    private int ioThreads;
+    private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+    private Duration ackTimeout = Duration.ofSeconds(30);
+    private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private Duration shutdownGrace = Duration.ofSeconds(10);
 
     private Builder(EventAggregator aggregator) {
@@ -344,14 +343,64 @@ public final class AggregatorServer implements AutoCloseable {
     }
 
     /**
-     * A fixed pool of this many platform threads for the handlers. Default 0: virtual threads on
-     * Java 21+, {@value AggregatorServer#DEFAULT_THREADS} platform threads before.
+     * A fixed pool of this many platform threads for the routes that may block (reads, forwards).
+     * Default 0: virtual threads on Java 21+, {@value AggregatorServer#DEFAULT_THREADS} platform
+     * threads before.
      */
     public Builder threads(int threads) {
       if (threads < 0) {
         throw new IllegalArgumentException("threads must not be negative, was " + threads);
       }
       this.threads = threads;
+      return this;
+    }
+
+    /** How many event loops serve the connections. Default 0: one per available processor. */
+    public Builder ioThreads(int threads) {
+      if (threads < 0) {
+        throw new IllegalArgumentException("ioThreads must not be negative, was " + threads);
+      }
+      this.ioThreads = threads;
+      return this;
+    }
+
+    /**
+     * How long a client may take to send a whole request, counted from when the server starts
+     * waiting for it (the connection opened, or the previous answer was written), and to take an
+     * answer; a connection over it is closed. Bounds slow and idle clients. Default 60 s.
+     */
+    public Builder requestTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "requestTimeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("requestTimeout must be positive, was " + timeout);
+      }
+      this.requestTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * How long a durable publish waits for its commit; then it is answered 503 {@code unavailable}
+     * (its events may still commit: a retry is a harmless duplicate). Default 30 s.
+     */
+    public Builder ackTimeout(Duration timeout) {
+      Objects.requireNonNull(timeout, "ackTimeout");
+      if (timeout.isNegative() || timeout.isZero()) {
+        throw new IllegalArgumentException("ackTimeout must be positive, was " + timeout);
+      }
+      this.ackTimeout = timeout;
+      return this;
+    }
+
+    /**
+     * The most connections open at once; one more is closed as soon as it is accepted, instead of
+     * the server running out of file descriptors. Default {@value
+     * AggregatorServer#DEFAULT_MAX_CONNECTIONS}.
+     */
+    public Builder maxConnections(int connections) {
+      if (connections < 1) {
+        throw new IllegalArgumentException("maxConnections must be at least 1, was " + connections);
+      }
+      this.maxConnections = connections;
       return this;
     }
 

@@ -10,8 +10,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
 import dev.aggregator.AggregatorStats;
 import dev.aggregator.Event;
 import dev.aggregator.EventAggregator;
@@ -27,7 +25,6 @@ import dev.aggregator.http.AggregatorServer.AckMode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -36,12 +33,16 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -49,12 +50,30 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/**
- * Every route of the API behind one {@link HttpHandler}: it finds the route (404, 405 + Allow),
- * checks the API key (401), runs the route's handler, writes exactly one response, closes the
- * exchange, logs the request line and counts it.
+/*
+ * Design of the API layer.
+ *
+ * Routes. A fixed table from path to method to route; GET / lists it. The browser pages (UiHandler)
+ * are a second, fixed table that needs no API key and is not listed. Unknown paths are 404, known
+ * paths with another method 405 with Allow.
+ *
+ * Threads. handle() runs on the connection's event loop and must never block it. A durable
+ * publish does not block at all: it validates and enqueues on the loop (a large body is parsed on
+ * the blocking executor instead, so one 10 MiB request does not stall the other connections of its
+ * loop), and the commit's completion continues on the loop, which writes the answer. Every other
+ * route may block (SQLite or PostgreSQL reads, a Redis forward, a service-metrics commit) and runs
+ * on the blocking executor.
+ *
+ * One answer per request, always: a route's failure, synchronous or not, becomes the one error
+ * shape in Errors; the request line is logged and counted exactly once, after the answer is handed
+ * to the transport.
  */
-final class Api implements HttpHandler {
+/**
+ * Every route of the API: it finds the route (404, 405 + Allow), checks the API key (401), runs the
+ * route, and hands exactly one {@link Response} to the transport, then logs the request line and
+ * counts it.
+ */
+final class Api {
   private static final Logger log = LoggerFactory.getLogger(Api.class);
   private static final Logger requestLog = LoggerFactory.getLogger("dev.aggregator.http.request");
 
@@ -64,17 +83,30 @@ final class Api implements HttpHandler {
   /** A request id that is safe to echo and to log. */
   private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:\\-]{1,128}");
 
-  /** How long a durable publish waits for its commit before answering 503. */
-  private static final long ACK_TIMEOUT_SECONDS = 30;
+  /** Larger publish bodies are parsed on the blocking executor, not on the event loop. */
+  static final int INLINE_PARSE_BYTES = 64 << 10;
 
   static final String VERSION = readVersion();
 
+  /** A route that may block: it runs on the blocking executor. */
   @FunctionalInterface
-  interface Route {
-    Response handle(HttpExchange exchange, Map<String, String> query) throws Exception;
+  interface BlockingRoute {
+    Response handle(Request request, Map<String, String> query) throws Exception;
   }
 
-  /** Path to (method to handler), in the order GET / lists them. */
+  /** A route that must not block: it runs on the event loop and may answer later. */
+  @FunctionalInterface
+  interface Route {
+    CompletableFuture<Response> handle(Request request, Map<String, String> query) throws Exception;
+  }
+
+  /** Where an answer goes: the transport, which writes it to the request's connection. */
+  @FunctionalInterface
+  interface Responder {
+    void send(Response response, String requestId);
+  }
+
+  /** Path to (method to route), in the order GET / lists them. */
   private final Map<String, Map<String, Route>> routes = new LinkedHashMap<>();
 
   private final EventAggregator aggregator;
@@ -83,10 +115,13 @@ final class Api implements HttpHandler {
   private final PublishForwarder forwarder;
   private final ApiKeys keys;
   private final boolean protectReads;
+  private final Executor blocking;
+  private final Duration ackTimeout;
   final ObjectMapper mapper;
   final Errors errors;
   final HttpMetrics metrics = new HttpMetrics();
   private final ServiceMetrics serviceMetrics;
+  private final UiHandler ui;
 
   private volatile boolean closing;
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -98,25 +133,30 @@ final class Api implements HttpHandler {
       AckMode ackMode,
       PublishForwarder forwarder,
       ApiKeys keys,
-      boolean protectReads) {
+      boolean protectReads,
+      Executor blocking,
+      Duration ackTimeout) {
     this.aggregator = aggregator;
     this.limits = limits;
     this.ackMode = ackMode;
     this.forwarder = forwarder;
     this.keys = keys;
     this.protectReads = protectReads;
+    this.blocking = blocking;
+    this.ackTimeout = ackTimeout;
     this.mapper = mapper(limits);
     this.errors = new Errors(mapper);
     this.serviceMetrics = new ServiceMetrics(aggregator, mapper, this);
-    route("/", "GET", this::info);
+    this.ui = new UiHandler();
+    route("/", "GET", blocking(this::info));
     route("/publish", "POST", this::publish);
-    route("/events", "GET", this::events);
-    route("/stats", "GET", (ex, q) -> errors.json(200, stats(), Map.of()));
-    route("/health", "GET", (ex, q) -> health());
-    route("/prometheus", "GET", (ex, q) -> prometheus());
-    route("/metrics/", "GET", serviceMetrics::list);
-    route("/metrics/", "POST", serviceMetrics::record);
-    route("/metrics/summary", "GET", serviceMetrics::summary);
+    route("/events", "GET", blocking(this::events));
+    route("/stats", "GET", blocking((r, q) -> errors.json(200, stats(), Map.of())));
+    route("/health", "GET", blocking((r, q) -> health()));
+    route("/prometheus", "GET", blocking((r, q) -> prometheus()));
+    route("/metrics/", "GET", blocking(serviceMetrics::list));
+    route("/metrics/", "POST", blocking(serviceMetrics::record));
+    route("/metrics/summary", "GET", blocking(serviceMetrics::summary));
   }
 
   /**
@@ -143,6 +183,25 @@ final class Api implements HttpHandler {
 
   private void route(String path, String method, Route route) {
     routes.computeIfAbsent(path, p -> new LinkedHashMap<>()).put(method, route);
+  }
+
+  /** Runs {@code route} on the blocking executor. */
+  private Route blocking(BlockingRoute route) {
+    return (request, query) -> onBlocking(() -> route.handle(request, query));
+  }
+
+  /** Runs {@code work} on the blocking executor. */
+  private <T> CompletableFuture<T> onBlocking(Callable<T> work) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    blocking.execute(
+        () -> {
+          try {
+            result.complete(work.call());
+          } catch (Throwable t) {
+            result.completeExceptionally(t);
+          }
+        });
+    return result;
   }
 
   // ---- lifecycle ----
@@ -174,63 +233,121 @@ final class Api implements HttpHandler {
     return true;
   }
 
-  // ---- the exchange ----
+  // ---- the request ----
 
-  @Override
-  public void handle(HttpExchange exchange) {
+  /**
+   * Answers {@code request} through {@code out}, exactly once, now or later; never throws. Called
+   * on the connection's event loop.
+   */
+  void handle(Request request, Responder out) {
     long start = System.nanoTime();
     inFlight.incrementAndGet();
-    String method = exchange.getRequestMethod();
-    String path = exchange.getRequestURI().getRawPath();
-    String requestId = requestId(exchange);
-    String routeLabel = "unmatched";
-    int status = 500;
+    String method = request.method();
+    String path = request.rawPath();
+    String requestId = requestId(request);
+    String key = routeKey(path);
+    Map<String, Route> byMethod = routes.get(key);
+    String routeLabel = byMethod != null || ui.serves(path) ? key : "unmatched";
+    CompletableFuture<Response> answer;
     try {
-      Response response;
-      try {
-        String key = routeKey(path);
-        Map<String, Route> byMethod = key == null ? null : routes.get(key);
-        if (byMethod != null) {
-          routeLabel = key;
-        }
-        response = dispatch(exchange, method, path, byMethod);
-      } catch (Exception e) {
-        response = errors.toResponse(e, method, path, requestId);
-      }
-      status = response.status();
-      send(exchange, response, requestId);
-    } catch (IOException e) {
-      log.debug(
-          "{} {} - response not delivered: {} - ID: {}",
-          LogSafe.escape(method),
-          LogSafe.escape(path),
-          e.toString(),
-          requestId);
-    } finally {
-      exchange.close();
-      long nanos = System.nanoTime() - start;
-      metrics.request(routeLabel, method, status, nanos);
-      if (requestLog.isInfoEnabled()) {
-        requestLog.info(
-            "REQUEST: {} {} - STATUS: {} - DURATION: {}ms - ID: {}",
-            LogSafe.escape(method), // the client's bytes: no forged lines, no terminal escapes
-            LogSafe.escape(path),
-            status,
-            String.format(Locale.ROOT, "%.2f", nanos / 1e6),
-            requestId);
-      }
-      if (inFlight.decrementAndGet() == 0 && closing) {
-        synchronized (idle) {
-          idle.notifyAll();
-        }
-      }
+      answer = dispatch(request, byMethod);
+    } catch (Exception e) {
+      answer = CompletableFuture.completedFuture(errors.toResponse(e, method, path, requestId));
     }
+    finish(method, path, requestId, routeLabel, start, answer, out);
   }
 
-  private Response dispatch(
-      HttpExchange exchange, String method, String path, Map<String, Route> byMethod)
+  /**
+   * Answers a request that the transport refused before a route could see it (malformed, or a body
+   * over the limit), logged and counted like every other request. Called on the event loop.
+   */
+  void refuse(String method, String path, HttpError refusal, Responder out) {
+    long start = System.nanoTime();
+    inFlight.incrementAndGet();
+    String routeLabel = routes.containsKey(routeKey(path)) ? routeKey(path) : "unmatched";
+    finish(
+        method,
+        path,
+        RequestIds.next(),
+        routeLabel,
+        start,
+        CompletableFuture.failedFuture(refusal),
+        out);
+  }
+
+  /** Once the answer is there: hands it to the transport, then logs and counts the request. */
+  private void finish(
+      String method,
+      String path,
+      String requestId,
+      String routeLabel,
+      long start,
+      CompletableFuture<Response> answer,
+      Responder out) {
+    answer.whenComplete(
+        (response, failure) -> {
+          Response r =
+              failure == null
+                  ? response
+                  : errors.toResponse(unwrap(failure), method, path, requestId);
+          try {
+            out.send(r, requestId);
+          } finally {
+            long nanos = System.nanoTime() - start;
+            metrics.request(routeLabel, method, r.status(), nanos);
+            if (requestLog.isInfoEnabled()) {
+              requestLog.info(
+                  "REQUEST: {} {} - STATUS: {} - DURATION: {}ms - ID: {}",
+                  LogSafe.escape(method), // the client's bytes: no forged lines, no escapes
+                  LogSafe.escape(path),
+                  r.status(),
+                  millis(nanos),
+                  requestId);
+            }
+            if (inFlight.decrementAndGet() == 0 && closing) {
+              synchronized (idle) {
+                idle.notifyAll();
+              }
+            }
+          }
+        });
+  }
+
+  /**
+   * The event loop as an executor that never rejects: once the server is closing down its loops
+   * refuse tasks, and a commit completing then must still be answered (and counted out of
+   * inFlight), so the answer is then built on the completing thread.
+   */
+  private static Executor onLoopOrInline(Executor loop) {
+    return task -> {
+      try {
+        loop.execute(task);
+      } catch (RejectedExecutionException e) {
+        task.run();
+      }
+    };
+  }
+
+  /** "1.84" for 1,840,000 ns: the request line's duration, without String.format's cost. */
+  static String millis(long nanos) {
+    long hundredths = (Math.max(nanos, 0) + 5_000) / 10_000;
+    long fraction = hundredths % 100;
+    return hundredths / 100 + (fraction < 10 ? ".0" : ".") + fraction;
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+  }
+
+  private CompletableFuture<Response> dispatch(Request request, Map<String, Route> byMethod)
       throws Exception {
+    String method = request.method();
+    String path = request.rawPath();
     if (byMethod == null) {
+      if (ui.serves(path)) {
+        // The pages carry no data of the aggregator: no API key, and served while closing.
+        return CompletableFuture.completedFuture(ui.serve(method, path));
+      }
       throw new HttpError(404, "not_found", "no such path: " + path);
     }
     Route route = byMethod.get(method);
@@ -243,15 +360,16 @@ final class Api implements HttpHandler {
           null,
           Map.of("Allow", allow));
     }
-    if (path.equals("/") && method.equals("GET") && UiHandler.wantsHtml(exchange)) {
-      return UiHandler.redirectToDashboard(); // a browser goes to the dashboard
+    if (path.equals("/") && method.equals("GET") && UiHandler.wantsHtml(request)) {
+      // a browser goes to the dashboard
+      return CompletableFuture.completedFuture(UiHandler.redirectToDashboard());
     }
     boolean isHealth = path.equals("/health");
-    if (closing) {
-      return isHealth ? health() : errors.unavailable();
+    if (closing && !isHealth) {
+      return CompletableFuture.completedFuture(errors.unavailable());
     }
     if (keys.enabled() && !isHealth && (!method.equals("GET") || protectReads)) {
-      if (!keys.allows(exchange.getRequestHeaders())) {
+      if (!keys.allows(request.headers())) {
         throw new HttpError(
             401,
             "unauthorized",
@@ -260,7 +378,7 @@ final class Api implements HttpHandler {
             Map.of("WWW-Authenticate", "Bearer"));
       }
     }
-    return route.handle(exchange, query(exchange));
+    return route.handle(request, query(request.rawQuery()));
   }
 
   /** The route of a path; {@code /metrics} is the same as {@code /metrics/}. */
@@ -271,29 +389,12 @@ final class Api implements HttpHandler {
     return path.equals("/metrics") ? "/metrics/" : path;
   }
 
-  private static String requestId(HttpExchange exchange) {
-    String given = exchange.getRequestHeaders().getFirst("X-Request-Id");
-    return given != null && REQUEST_ID.matcher(given).matches()
-        ? given
-        : UUID.randomUUID().toString();
+  private static String requestId(Request request) {
+    String given = request.header("X-Request-Id");
+    return given != null && REQUEST_ID.matcher(given).matches() ? given : RequestIds.next();
   }
 
-  private static void send(HttpExchange exchange, Response r, String requestId) throws IOException {
-    var h = exchange.getResponseHeaders();
-    h.set("Content-Type", r.contentType());
-    h.set("X-Request-Id", requestId);
-    r.headers().forEach(h::set);
-    byte[] body = r.body();
-    exchange.sendResponseHeaders(r.status(), body.length == 0 ? -1 : body.length);
-    if (body.length > 0) {
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(body);
-      }
-    }
-  }
-
-  private static Map<String, String> query(HttpExchange exchange) {
-    String raw = exchange.getRequestURI().getRawQuery();
+  private static Map<String, String> query(String raw) {
     Map<String, String> q = new HashMap<>();
     if (raw == null || raw.isEmpty()) {
       return q;
@@ -310,7 +411,12 @@ final class Api implements HttpHandler {
             URLDecoder.decode(k, StandardCharsets.UTF_8),
             URLDecoder.decode(v, StandardCharsets.UTF_8));
       } catch (IllegalArgumentException e) {
-        throw invalidParameter(k, "must be URL-encoded correctly");
+        throw new HttpError(
+            400,
+            "bad_request",
+            "query parameter "
+                + LogSafe.escape(k)
+                + " is not percent-encoded correctly: a % must be followed by two hex digits");
       }
     }
     return q;
@@ -319,37 +425,14 @@ final class Api implements HttpHandler {
   // ---- request bodies ----
 
   /**
-   * Reads and parses the body as JSON. The declared length is checked before reading anything, and
-   * a body without one (chunked) is read only up to the limit.
+   * Parses the body as JSON. The transport has already refused a body over the limit (413 before
+   * reading it when Content-Length says so, and while reading a chunked one); checked again here
+   * for any other caller.
    */
-  JsonNode readJson(HttpExchange exchange) throws IOException {
-    long max = limits.maxBodyBytes();
-    String declared = exchange.getRequestHeaders().getFirst("Content-Length");
-    if (declared != null) {
-      long length;
-      try {
-        length = Long.parseLong(declared.strip());
-      } catch (NumberFormatException e) {
-        throw new HttpError(400, "invalid_json", "Content-Length is not a number: " + declared);
-      }
-      if (length > max) {
-        throw tooLarge(
-            "body of " + length + " bytes is larger than the limit of " + max + " bytes");
-      }
-    }
-    byte[] body;
-    try (InputStream in = exchange.getRequestBody()) {
-      int cap = (int) Math.min(max, Integer.MAX_VALUE - 16);
-      body = in.readNBytes(cap + 1);
-      if (body.length > cap) {
-        throw tooLarge("body is larger than the limit of " + max + " bytes");
-      }
-    } catch (IOException e) {
-      // Broken framing (a chunk size that is not hex, a body shorter than declared before the
-      // client closed): the client's fault, not the server's. If the client is gone, nobody
-      // reads this answer anyway.
-      throw new HttpError(
-          400, "invalid_json", "request body could not be read: " + LogSafe.escape(e.getMessage()));
+  JsonNode readJson(Request request) throws IOException {
+    byte[] body = request.body();
+    if (body.length > limits.maxBodyBytes()) {
+      throw tooLarge("body is larger than the limit of " + limits.maxBodyBytes() + " bytes");
     }
     return parseJson(body);
   }
@@ -403,30 +486,37 @@ final class Api implements HttpHandler {
         name, "must be an integer between " + min + " and " + max + ", was '" + v + "'");
   }
 
-  /** Waits for a durable publish; the aggregator's failure is rethrown as itself. */
+  /**
+   * Waits for a durable publish on a thread that may block (the service-metrics API); the
+   * aggregator's failure is rethrown as itself.
+   */
   PublishResult awaitCommit(CompletableFuture<PublishResult> future) throws Exception {
     long start = System.nanoTime();
     try {
-      PublishResult r = future.get(ACK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      PublishResult r = future.get(ackTimeout.toNanos(), TimeUnit.NANOSECONDS);
       metrics.publishAck.observeNanos(System.nanoTime() - start);
       return r;
     } catch (ExecutionException e) {
       throw e.getCause() instanceof Exception cause ? cause : e;
     } catch (TimeoutException e) {
-      throw new HttpError(
-          503,
-          "unavailable",
-          "the events were queued but not committed within "
-              + ACK_TIMEOUT_SECONDS
-              + " s; retry, duplicates are harmless",
-          null,
-          Map.of("Retry-After", "1"));
+      throw ackTimedOut();
     }
+  }
+
+  private HttpError ackTimedOut() {
+    return new HttpError(
+        503,
+        "unavailable",
+        "the events were queued but not committed within "
+            + ackTimeout.toMillis()
+            + " ms; retry, duplicates are harmless",
+        null,
+        Map.of("Retry-After", "1"));
   }
 
   // ---- routes ----
 
-  private Response info(HttpExchange exchange, Map<String, String> q) {
+  private Response info(Request request, Map<String, String> q) {
     ObjectNode body = mapper.createObjectNode();
     body.put("service", "aggregator-server");
     body.put("version", VERSION);
@@ -438,7 +528,12 @@ final class Api implements HttpHandler {
     return errors.json(200, body, Map.of());
   }
 
-  private Response publish(HttpExchange exchange, Map<String, String> q) throws Exception {
+  /**
+   * POST /publish: on the event loop for an ordinary body; a large one is parsed on the blocking
+   * executor, and a forwarding server forwards there too (Redis is a network round trip).
+   */
+  private CompletableFuture<Response> publish(Request request, Map<String, String> q)
+      throws Exception {
     AckMode ack = ackMode;
     String a = q.get("ack");
     if (a != null) {
@@ -448,17 +543,52 @@ final class Api implements HttpHandler {
         default -> throw invalidParameter("ack", "must be durable or queued, was '" + a + "'");
       }
     }
-    List<Event> events = publishedEvents(readJson(exchange));
+    AckMode mode = ack;
     if (forwarder != null) {
-      return forward(events);
+      return onBlocking(() -> forward(publishedEvents(readJson(request))));
     }
-    CompletableFuture<PublishResult> future = aggregator.publish(events);
+    if (request.body().length > INLINE_PARSE_BYTES) {
+      return onBlocking(() -> enqueue(request, mode)).thenCompose(answer -> answer);
+    }
+    return enqueue(request, mode);
+  }
+
+  /**
+   * Parses, checks and enqueues the events of a publish; for a durable ack, the answer completes on
+   * the request's event loop once they are committed, or with 503 after the ack timeout.
+   */
+  private CompletableFuture<Response> enqueue(Request request, AckMode ack) throws Exception {
+    List<Event> events = publishedEvents(readJson(request));
+    long start = System.nanoTime();
+    CompletableFuture<PublishResult> committed = aggregator.publish(events);
     if (ack == AckMode.QUEUED) {
       ObjectNode r =
           mapper.createObjectNode().put("received", events.size()).put("queued", events.size());
-      return errors.json(202, r, Map.of());
+      return CompletableFuture.completedFuture(errors.json(202, r, Map.of()));
     }
-    return publishAnswer(events, awaitCommit(future));
+    CompletableFuture<Response> answer = new CompletableFuture<>();
+    ScheduledExecutorService loop = request.loop();
+    ScheduledFuture<?> timeout =
+        loop.schedule(
+            () -> answer.completeExceptionally(ackTimedOut()),
+            ackTimeout.toNanos(),
+            TimeUnit.NANOSECONDS);
+    committed.whenCompleteAsync(
+        (result, failure) -> {
+          timeout.cancel(false);
+          if (failure != null) {
+            answer.completeExceptionally(failure);
+            return;
+          }
+          metrics.publishAck.observeNanos(System.nanoTime() - start);
+          try {
+            answer.complete(publishAnswer(events, result));
+          } catch (Throwable t) {
+            answer.completeExceptionally(t);
+          }
+        },
+        onLoopOrInline(loop));
+    return answer;
   }
 
   /**
@@ -569,7 +699,7 @@ final class Api implements HttpHandler {
     return nodes;
   }
 
-  private Response events(HttpExchange exchange, Map<String, String> q) {
+  private Response events(Request request, Map<String, String> q) {
     String topic = q.get("topic");
     if (topic == null) {
       throw invalidParameter("topic", "is required");

@@ -1,6 +1,6 @@
 package dev.aggregator.http;
 
-import com.sun.net.httpserver.Headers;
+import io.netty.handler.codec.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -23,7 +23,7 @@ final class ApiKeys {
   }
 
   /** Whether the request carries one of the keys, as a Bearer token or in X-API-Key. */
-  boolean allows(Headers headers) {
+  boolean allows(HttpHeaders headers) {
     String presented = presented(headers);
     if (presented == null) {
       return false;
@@ -37,12 +37,12 @@ final class ApiKeys {
     return match;
   }
 
-  private static String presented(Headers headers) {
-    String auth = headers.getFirst("Authorization");
+  private static String presented(HttpHeaders headers) {
+    String auth = headers.get("Authorization");
     if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return auth.substring(7).strip();
     }
-    String key = headers.getFirst("X-API-Key");
+    String key = headers.get("X-API-Key");
     return key == null ? null : key.strip();
   }
 

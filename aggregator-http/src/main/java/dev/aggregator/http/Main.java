@@ -170,6 +170,31 @@ public final class Main implements Callable<Integer> {
   int maxEvents;
 
   @Option(
+      names = "--request-timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "60",
+      description =
+          "A client must send a whole request within this many seconds of the server waiting for"
+              + " it, and take an answer within as long, or its connection is closed (slow and"
+              + " idle clients). Default: ${DEFAULT-VALUE}.")
+  long requestTimeoutSeconds;
+
+  @Option(
+      names = "--max-connections",
+      paramLabel = "N",
+      defaultValue = "1000",
+      description =
+          "Most connections open at once; one more is closed at once. Default: ${DEFAULT-VALUE}.")
+  int maxConnections;
+
+  @Option(
+      names = "--io-threads",
+      paramLabel = "N",
+      defaultValue = "0",
+      description = "Event loops serving the connections; 0: one per core. Default: 0.")
+  int ioThreads;
+
+  @Option(
       names = "--log-file",
       paramLabel = "FILE",
       defaultValue = "logs/aggregator.log",
@@ -261,6 +286,9 @@ public final class Main implements Callable<Integer> {
                 .protectReads(protectReads)
                 .maxBodyBytes(maxBodyBytes)
                 .maxEventsPerRequest(maxEvents)
+                .requestTimeout(java.time.Duration.ofSeconds(requestTimeoutSeconds))
+                .maxConnections(maxConnections)
+                .ioThreads(ioThreads)
                 .ackMode(ack);
         if (forward != null) {
           forwarder = RedisStreamForwarder.open(forward);
@@ -302,6 +330,8 @@ public final class Main implements Callable<Integer> {
             + ":"
             + server.port()
             + " ("
+            + server.ioThreads()
+            + " I/O threads, "
             + server.threads()
             + ")");
     Path sqlite = Backends.sqlitePath(store, db);

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
 import dev.aggregator.Event;
 import dev.aggregator.EventAggregator;
 import dev.aggregator.EventJson;
@@ -39,8 +38,8 @@ final class ServiceMetrics {
   }
 
   /** POST /metrics/: 201 with the stored record, 409 if its id_data is already stored. */
-  Response record(HttpExchange exchange, Map<String, String> q) throws Exception {
-    JsonNode body = api.readJson(exchange);
+  Response record(Request request, Map<String, String> q) throws Exception {
+    JsonNode body = api.readJson(request);
     ObjectNode record = validate(body);
     Instant now = Instant.now();
     record.put("timestamp", EventJson.formatTimestamp(now));
@@ -109,7 +108,7 @@ final class ServiceMetrics {
   }
 
   /** GET /metrics/: the records, oldest first, paged like /events; the next cursor in a header. */
-  Response list(HttpExchange exchange, Map<String, String> q) {
+  Response list(Request request, Map<String, String> q) {
     int limit = Api.intParameter(q, "limit", EventQuery.DEFAULT_LIMIT, 1, EventQuery.MAX_LIMIT);
     EventPage page =
         api.page(EventQuery.topic(Api.METRICS_TOPIC).limit(limit).after(q.get("after")));
@@ -123,7 +122,7 @@ final class ServiceMetrics {
   }
 
   /** GET /metrics/summary: per service, in first-seen order. */
-  Response summary(HttpExchange exchange, Map<String, String> q) {
+  Response summary(Request request, Map<String, String> q) {
     Map<String, List<JsonNode>> byService = new LinkedHashMap<>();
     String after = null;
     long total = 0;

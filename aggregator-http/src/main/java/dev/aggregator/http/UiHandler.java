@@ -1,28 +1,19 @@
 package dev.aggregator.http;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.Locale;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /*
  * The browser side of the server: the dashboard, the OpenAPI document and Swagger UI. Every file
  * comes from the jar (our own under dev/aggregator/http/ui/, Swagger UI from the org.webjars
  * swagger-ui jar), so the pages work on a machine without internet and the server needs neither
- * Node nor a build step. Files are read once and kept in memory: they are small (Swagger UI's
- * bundle, the largest, is 1.7 MB) and served often by a dashboard that polls.
+ * Node nor a build step. Files are read once, at start, and kept in memory: they are small
+ * (Swagger UI's bundle, the largest, is 1.7 MB) and served often by a dashboard that polls, from
+ * the event loop without a copy or a blocking read.
  *
  * The routes are a fixed table, never a path joined onto a classpath prefix, so no request can
  * reach another resource of the jar ("/docs/../../x"). The pages carry no data of the aggregator:
@@ -32,132 +23,80 @@ import org.slf4j.LoggerFactory;
  */
 /**
  * Serves {@code GET /dashboard}, {@code GET /openapi.json} and {@code GET /docs} with their assets,
- * from the jar. Registered on the server's {@link HttpServer} by {@link #register}.
+ * from the jar, for {@link Api}'s router.
  */
-final class UiHandler implements HttpHandler {
-  /** The route prefixes this handler owns; {@link #register} creates one context for each. */
+final class UiHandler {
+  /** The route prefixes of the pages, as the OpenAPI document lists them. */
   static final String[] CONTEXTS = {"/dashboard", "/docs", "/openapi.json"};
-
-  private static final Logger requestLog = LoggerFactory.getLogger("dev.aggregator.http.request");
 
   private static final String OWN = "dev/aggregator/http/ui/";
   private static final String CSP =
       "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
           + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-  /** Path -> where the file is and its content type. */
-  private final Map<String, Asset> routes;
+  /** Path -> the answer, built once: the files are small and the dashboard polls. */
+  private final Map<String, Response> pages = new HashMap<>();
 
-  private final Map<String, byte[]> cache = new ConcurrentHashMap<>();
-
-  private record Asset(String resource, String contentType) {}
-
-  private final HttpMetrics metrics;
-
-  UiHandler(HttpMetrics metrics) {
-    this.metrics = metrics;
+  UiHandler() {
     String swagger = "META-INF/resources/webjars/swagger-ui/" + swaggerUiVersion() + "/";
     String html = "text/html; charset=utf-8";
     String js = "text/javascript; charset=utf-8";
     String css = "text/css; charset=utf-8";
-    this.routes =
-        Map.ofEntries(
-            Map.entry("/dashboard", new Asset(OWN + "dashboard.html", html)),
-            Map.entry("/dashboard/", new Asset(OWN + "dashboard.html", html)),
-            Map.entry("/dashboard/dashboard.js", new Asset(OWN + "dashboard.js", js)),
-            Map.entry("/dashboard/dashboard.css", new Asset(OWN + "dashboard.css", css)),
-            Map.entry(
-                "/openapi.json",
-                new Asset(OWN + "openapi.json", "application/json; charset=utf-8")),
-            Map.entry("/docs", new Asset(OWN + "docs.html", html)),
-            Map.entry("/docs/", new Asset(OWN + "docs.html", html)),
-            Map.entry("/docs/docs-init.js", new Asset(OWN + "docs-init.js", js)),
-            Map.entry("/docs/swagger-ui.css", new Asset(swagger + "swagger-ui.css", css)),
-            Map.entry(
-                "/docs/swagger-ui-bundle.js", new Asset(swagger + "swagger-ui-bundle.js", js)),
-            Map.entry(
-                "/docs/favicon-32x32.png", new Asset(swagger + "favicon-32x32.png", "image/png")));
-    for (Asset a : routes.values()) {
-      // Fail at start, not at the first request, if the jar was built without a file.
-      if (UiHandler.class.getClassLoader().getResource(a.resource()) == null) {
-        throw new IllegalStateException("resource missing from the jar: " + a.resource());
-      }
-    }
+    page("/dashboard", OWN + "dashboard.html", html);
+    page("/dashboard/", OWN + "dashboard.html", html);
+    page("/dashboard/dashboard.js", OWN + "dashboard.js", js);
+    page("/dashboard/dashboard.css", OWN + "dashboard.css", css);
+    page("/openapi.json", OWN + "openapi.json", "application/json; charset=utf-8");
+    page("/docs", OWN + "docs.html", html);
+    page("/docs/", OWN + "docs.html", html);
+    page("/docs/docs-init.js", OWN + "docs-init.js", js);
+    page("/docs/swagger-ui.css", swagger + "swagger-ui.css", css);
+    page("/docs/swagger-ui-bundle.js", swagger + "swagger-ui-bundle.js", js);
+    page("/docs/favicon-32x32.png", swagger + "favicon-32x32.png", "image/png");
   }
 
-  /** Adds this handler's contexts to {@code server}; the JDK routes by the longest prefix. */
-  void register(HttpServer server) {
-    for (String context : CONTEXTS) {
-      server.createContext(context, this);
-    }
+  /** Read at start: a jar built without a file fails then, not at the first request. */
+  private void page(String path, String resource, String contentType) {
+    pages.put(
+        path,
+        new Response(
+            200,
+            contentType,
+            load(resource),
+            Map.of(
+                "Content-Security-Policy",
+                CSP,
+                "X-Content-Type-Options",
+                "nosniff",
+                // Revalidated every time: a new jar must show its new pages without a hard reload.
+                "Cache-Control",
+                "no-cache")));
   }
 
-  /** Every path this handler answers, for the route-coverage test. */
-  Set<String> paths() {
-    return routes.keySet();
+  /** Whether {@code path} is one of the pages. */
+  boolean serves(String path) {
+    return pages.containsKey(path);
   }
 
-  @Override
-  public void handle(HttpExchange exchange) throws IOException {
-    long start = System.nanoTime();
-    String method = exchange.getRequestMethod();
-    String path = exchange.getRequestURI().getRawPath();
-    String requestId = UUID.randomUUID().toString();
-    int status = 500;
-    String route = "unmatched";
-    try (exchange) {
-      exchange.getResponseHeaders().set("X-Request-Id", requestId);
-      Asset asset = routes.get(path);
-      if (asset == null) {
-        status = 404;
-        sendError(exchange, status, "not_found", "no such path: " + path);
-        return;
-      }
-      route = path;
-      if (!method.equals("GET")) {
-        status = 405;
-        exchange.getResponseHeaders().set("Allow", "GET");
-        sendError(
-            exchange,
-            status,
-            "method_not_allowed",
-            method + " is not allowed on " + path + "; allowed: GET");
-        return;
-      }
-      byte[] body = cache.computeIfAbsent(asset.resource(), UiHandler::load);
-      var headers = exchange.getResponseHeaders();
-      headers.set("Content-Type", asset.contentType());
-      headers.set("Content-Security-Policy", CSP);
-      headers.set("X-Content-Type-Options", "nosniff");
-      // Revalidated every time: a new jar must show its new pages without a hard reload.
-      headers.set("Cache-Control", "no-cache");
-      status = 200;
-      exchange.sendResponseHeaders(status, body.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(body);
-      }
-    } finally {
-      // The same request line and counters as every API route (Api.handle).
-      long nanos = System.nanoTime() - start;
-      metrics.request(route, method, status, nanos);
-      if (requestLog.isInfoEnabled()) {
-        requestLog.info(
-            "REQUEST: {} {} - STATUS: {} - DURATION: {}ms - ID: {}",
-            method,
-            path,
-            status,
-            String.format(Locale.ROOT, "%.2f", nanos / 1e6),
-            requestId);
-      }
+  /** The page at {@code path}, which {@link #serves} it; 405 for any method but GET. */
+  Response serve(String method, String path) {
+    if (!method.equals("GET")) {
+      throw new HttpError(
+          405,
+          "method_not_allowed",
+          method + " is not allowed on " + path + "; allowed: GET",
+          null,
+          Map.of("Allow", "GET"));
     }
+    return pages.get(path);
   }
 
   /**
    * Whether a {@code GET /} comes from a browser (it asks for HTML), which is then sent to the
    * dashboard instead of getting the service description as JSON.
    */
-  static boolean wantsHtml(HttpExchange exchange) {
-    String accept = exchange.getRequestHeaders().getFirst("Accept");
+  static boolean wantsHtml(Request request) {
+    String accept = request.header("Accept");
     return accept != null && accept.contains("text/html");
   }
 
@@ -165,32 +104,6 @@ final class UiHandler implements HttpHandler {
   static Response redirectToDashboard() {
     return new Response(
         302, "text/plain; charset=utf-8", new byte[0], Map.of("Location", "/dashboard"));
-  }
-
-  private static void sendError(HttpExchange exchange, int status, String code, String message)
-      throws IOException {
-    String json =
-        "{\"error\":\"" + code + "\",\"message\":\"" + jsonEscape(message) + "\",\"details\":[]}";
-    byte[] body = json.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
-    exchange.sendResponseHeaders(status, body.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(body);
-    }
-  }
-
-  private static String jsonEscape(String s) {
-    StringBuilder b = new StringBuilder(s.length() + 8);
-    for (char c : s.toCharArray()) {
-      if (c == '"' || c == '\\') {
-        b.append('\\').append(c);
-      } else if (c < 0x20) {
-        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-      } else {
-        b.append(c);
-      }
-    }
-    return b.toString();
   }
 
   private static byte[] load(String resource) {

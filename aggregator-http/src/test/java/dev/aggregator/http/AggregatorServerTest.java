@@ -8,18 +8,12 @@ import dev.aggregator.EventAggregator;
 import dev.aggregator.store.InMemoryDedupStore;
 import java.io.UncheckedIOException;
 import java.net.BindException;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The embeddable server's builder and lifecycle. */
 class AggregatorServerTest {
-
-  @Test
-  void classLoad_nodelayNotSetByUser_setToTrue() {
-    // Loading the class runs its static initializer; surefire does not set the property.
-    AggregatorServer.AckMode.values();
-    assertEquals("true", System.getProperty("sun.net.httpserver.nodelay"));
-  }
 
   @Test
   void builder_badValues_failFastNamingTheValue() {
@@ -32,6 +26,13 @@ class AggregatorServerTest {
       assertThrows(IllegalArgumentException.class, () -> b.maxBodyBytes(0));
       assertThrows(IllegalArgumentException.class, () -> b.maxEventsPerRequest(0));
       assertThrows(IllegalArgumentException.class, () -> b.host(""));
+      IllegalArgumentException timeout =
+          assertThrows(IllegalArgumentException.class, () -> b.requestTimeout(Duration.ZERO));
+      assertTrue(timeout.getMessage().contains("PT0S"), timeout.getMessage());
+      IllegalArgumentException cap =
+          assertThrows(IllegalArgumentException.class, () -> b.maxConnections(0));
+      assertTrue(cap.getMessage().contains("was 0"), cap.getMessage());
+      assertThrows(IllegalArgumentException.class, () -> b.ioThreads(-1));
     }
   }
 

@@ -204,6 +204,22 @@ class ErrorContractTest {
   }
 
   @Test
+  void publish_notCommittedWithinTheAckTimeout_503Unavailable_committedLater() throws Exception {
+    TestServer.GatedStore store = new TestServer.GatedStore();
+    try (TestServer s = new TestServer(store, a -> a, b -> b.ackTimeout(Duration.ofMillis(300)))) {
+      Reply late = s.post("/publish", ev("late"));
+      assertError(late, 503, "unavailable");
+      assertTrue(late.json().get("message").asText().contains("retry"), late.text());
+      assertEquals("1", late.header("Retry-After"));
+      store.release();
+      // It was queued and commits: the publisher's retry is a harmless duplicate.
+      Reply retry = s.post("/publish", ev("late"));
+      assertEquals(200, retry.status(), retry.text());
+      assertEquals(1, retry.json().get("duplicates").asInt(), retry.text());
+    }
+  }
+
+  @Test
   void publish_whileShuttingDown_503Unavailable() throws Exception {
     TestServer.GatedStore store = new TestServer.GatedStore();
     TestServer s = new TestServer(store, a -> a, b -> b.shutdownGrace(Duration.ofSeconds(20)));

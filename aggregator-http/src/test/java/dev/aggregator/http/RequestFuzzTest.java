@@ -44,7 +44,9 @@ class RequestFuzzTest {
             AggregatorServer.AckMode.DURABLE,
             null, // no forwarder: publishes go to the aggregator
             new ApiKeys(List.of()),
-            false);
+            false,
+            Runnable::run,
+            java.time.Duration.ofSeconds(30));
   }
 
   @AfterAll

@@ -1,0 +1,449 @@
+package dev.aggregator.http;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/*
+ * Design of the transport.
+ *
+ * Why Netty and not the JDK's com.sun.net.httpserver, which the first version used: measured on
+ * the 2-core machine with single-event durable publishes over 16 keep-alive connections, the JDK
+ * server spent 36 us of CPU per request with a handler that answers a fixed body, and the
+ * aggregator behind it 151 us, of which the thread hand-offs (dispatcher -> pool thread -> parked
+ * until the writer's commit -> woken) and two writes per answer (the JDK flushes the headers
+ * separately) were the largest part. Here a connection lives on one event loop: the request is
+ * decoded there, a publish is validated and enqueued there, and the writer's completion comes
+ * back to that loop, which writes the whole answer in one write. No thread is parked per request;
+ * see aggregator-bench/RESULTS.md for the figures before and after.
+ *
+ * One request at a time per connection. A request is answered before the next one on the same
+ * connection is started, so answers keep the order of a pipelining client's requests; the few
+ * requests such a client sends ahead wait in a small queue, and reading stops while it is full.
+ *
+ * Limits, each answered before the body is read where it can be: the body size (413 from the
+ * Content-Length, or while a chunked body arrives), a malformed request (400; the connection is
+ * closed, since its framing is lost), a slow or idle client (closed when a whole request has not
+ * arrived within the request timeout of the server starting to wait for it), a client that does
+ * not take its answers (closed when the connection has not been writable for that long), and the
+ * number of open connections (one over the cap is closed at once).
+ */
+/** The HTTP/1.1 server under {@link AggregatorServer}: Netty's codec on NIO event loops. */
+final class Transport {
+  private static final Logger log = LoggerFactory.getLogger(Transport.class);
+
+  /** Requests a pipelining client may send ahead; reading stops beyond it. */
+  private static final int MAX_PIPELINED = 16;
+
+  /**
+   * How long a refused request's connection stays half-open after its answer. Closing at once with
+   * the rest of a refused body unread makes the kernel send a reset, and a reset can reach the
+   * client before it has read the answer, which it then never sees; so the answer is followed by a
+   * FIN, the rest of the body is read and dropped, and the connection closes when the client closes
+   * it or after this long.
+   */
+  private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+  private final Api api;
+  private final long timeoutNanos;
+  private final int maxConnections;
+  private final int maxBodyBytes;
+  private final EventLoopGroup loops;
+  private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final AtomicInteger open = new AtomicInteger();
+  private final Channel listener;
+
+  /**
+   * Binds {@code host:port} and starts serving.
+   *
+   * @throws IOException if the address cannot be bound
+   */
+  Transport(
+      Api api,
+      String host,
+      int port,
+      int backlog,
+      int ioThreads,
+      Duration requestTimeout,
+      int maxConnections,
+      long maxBodyBytes)
+      throws IOException {
+    this.api = api;
+    this.timeoutNanos = requestTimeout.toNanos();
+    this.maxConnections = maxConnections;
+    this.maxBodyBytes = (int) Math.min(maxBodyBytes, Integer.MAX_VALUE - 8);
+    this.loops =
+        new MultiThreadIoEventLoopGroup(
+            ioThreads, new DefaultThreadFactory("aggregator-io", true), NioIoHandler.newFactory());
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(loops)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, backlog)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            // Without it, Nagle's algorithm and the client's delayed ACK hold small answers for
+            // tens of milliseconds.
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            // A client may send its request and shut its side down (half-close) before the
+            // answer: the connection must stay open for the answer (Connection.closing).
+            .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    accept(ch);
+                  }
+                });
+    try {
+      this.listener = bootstrap.bind(new InetSocketAddress(host, port)).sync().channel();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      loops.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+      throw new IOException("interrupted while binding " + host + ":" + port, e);
+    } catch (Exception e) { // Netty rethrows the bind's IOException without declaring it
+      loops.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+      if (e instanceof IOException io) {
+        throw io;
+      }
+      throw new IOException(e.getMessage(), e);
+    }
+  }
+
+  private void accept(SocketChannel ch) {
+    if (open.incrementAndGet() > maxConnections) {
+      open.decrementAndGet();
+      log.debug("closing a connection over the cap of {}", maxConnections);
+      ch.close();
+      return;
+    }
+    ch.closeFuture().addListener(f -> open.decrementAndGet());
+    connections.add(ch);
+    ch.pipeline()
+        .addLast(
+            new HttpServerCodec(
+                new HttpDecoderConfig()
+                    .setMaxInitialLineLength(8 << 10)
+                    .setMaxHeaderSize(64 << 10)
+                    .setMaxChunkSize(64 << 10)),
+            new BodyLimit(maxBodyBytes),
+            new Connection());
+  }
+
+  /** The port bound, also when 0 was asked for. */
+  InetSocketAddress address() {
+    return (InetSocketAddress) listener.localAddress();
+  }
+
+  /** Stops listening, closes every connection and stops the event loops. */
+  void close() {
+    listener.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    loops.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+  }
+
+  /** A body over the limit, reported by {@link BodyLimit} to the {@link Connection} after it. */
+  private record Oversized(String method, String uri, long declared) {}
+
+  /**
+   * Netty's body aggregation with the API's own 413: from the Content-Length before any of the body
+   * is read, else once a chunked body passes the limit. The connection then closes: the rest of the
+   * body is not read.
+   */
+  private static final class BodyLimit extends HttpObjectAggregator {
+    BodyLimit(int maxBodyBytes) {
+      super(maxBodyBytes);
+    }
+
+    @Override
+    protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+      HttpRequest r = (HttpRequest) oversized;
+      long declared = HttpUtil.getContentLength(oversized, -1L);
+      ctx.fireUserEventTriggered(new Oversized(r.method().name(), r.uri(), declared));
+    }
+  }
+
+  /** One connection's requests, one at a time, and its deadlines. Runs on its event loop. */
+  private final class Connection extends ChannelInboundHandlerAdapter {
+    private final ArrayDeque<FullHttpRequest> pipelined = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private boolean busy; // a request is being answered
+    private boolean closing; // the connection closes after the answer being written
+    private boolean linger; // ... after reading and dropping what the client still sends
+    private boolean inputShutdown; // the client half-closed: nothing more will come
+    private boolean http10; // the request being answered is HTTP/1.0 (keep-alive said so)
+    private long waitingSince; // when the server started waiting for the next request
+    private long unwritableSince; // when the client stopped taking answers; 0 while it takes them
+    private ScheduledFuture<?> deadline;
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      this.ctx = ctx;
+      waitingSince = System.nanoTime();
+      deadline = ctx.executor().schedule(this::checkDeadlines, timeoutNanos, TimeUnit.NANOSECONDS);
+      ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (deadline != null) {
+        deadline.cancel(false);
+      }
+      pipelined.forEach(ReferenceCountUtil::release);
+      pipelined.clear();
+      ctx.fireChannelInactive();
+    }
+
+    /**
+     * Closes a connection whose next request has not fully arrived, or whose answer has not been
+     * taken, within the request timeout; else checks again when the earliest could expire.
+     */
+    private void checkDeadlines() {
+      long now = System.nanoTime();
+      long next = now + timeoutNanos;
+      if (!busy) {
+        if (now - waitingSince >= timeoutNanos) {
+          log.debug("closing {}: no whole request within the timeout", ctx.channel());
+          ctx.close();
+          return;
+        }
+        next = Math.min(next, waitingSince + timeoutNanos);
+      }
+      if (unwritableSince != 0) {
+        if (now - unwritableSince >= timeoutNanos) {
+          log.debug("closing {}: answers not taken within the timeout", ctx.channel());
+          ctx.close();
+          return;
+        }
+        next = Math.min(next, unwritableSince + timeoutNanos);
+      }
+      deadline = ctx.executor().schedule(this::checkDeadlines, next - now, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      // Above the write buffer's high-water mark the client is not reading its answers: stop
+      // reading its requests until it does.
+      boolean writable = ctx.channel().isWritable();
+      unwritableSince = writable ? 0 : System.nanoTime();
+      if (writable && !busy && pipelined.isEmpty()) {
+        ctx.channel().config().setAutoRead(true);
+      } else if (!writable) {
+        ctx.channel().config().setAutoRead(false);
+      }
+      ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (!(msg instanceof FullHttpRequest request)) {
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      if (closing) {
+        request.release();
+      } else if (busy) {
+        pipelined.add(request);
+        if (pipelined.size() >= MAX_PIPELINED) {
+          ctx.channel().config().setAutoRead(false);
+        }
+      } else {
+        start(request);
+      }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+      if (event instanceof ChannelInputShutdownEvent) {
+        // The client sent all it will send: answer what it sent, then close.
+        inputShutdown = true;
+        if (linger || (!busy && pipelined.isEmpty())) {
+          ctx.close();
+        }
+        return;
+      }
+      if (event instanceof Oversized o) {
+        busy = true;
+        closing = true; // the rest of the body is read only to be dropped
+        linger = true;
+        String path = pathOf(o.uri());
+        String size =
+            o.declared() >= 0
+                ? "body of " + o.declared() + " bytes is larger than the limit of "
+                : "body is larger than the limit of ";
+        api.refuse(
+            o.method(), path, Api.tooLarge(size + maxBodyBytes + " bytes"), this::answerLater);
+        return;
+      }
+      ctx.fireUserEventTriggered(event);
+    }
+
+    private void start(FullHttpRequest request) {
+      busy = true;
+      boolean keepAlive = HttpUtil.isKeepAlive(request);
+      closing = !keepAlive;
+      http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
+      String method = request.method().name();
+      String uri = request.uri();
+      DecoderResult decoded = request.decoderResult();
+      String refusal = decoded.isFailure() ? describe(decoded.cause()) : badTarget(uri);
+      if (refusal != null) {
+        request.release();
+        closing = true; // after a framing error the rest of the stream cannot be trusted
+        linger = true;
+        // A head Netty could not decode arrives as its stand-in "GET /bad-request": what the
+        // client sent is not known, so the request line logs neither.
+        boolean headKnown = !(decoded.isFailure() && uri.equals("/bad-request"));
+        api.refuse(
+            headKnown ? method : "-",
+            headKnown ? pathOf(uri) : "-",
+            new HttpError(400, "bad_request", refusal),
+            this::answerLater);
+        return;
+      }
+      int q = uri.indexOf('?');
+      byte[] body = new byte[request.content().readableBytes()];
+      request.content().readBytes(body);
+      HttpHeaders headers = request.headers();
+      request.release();
+      api.handle(
+          new Request(
+              method,
+              q < 0 ? uri : uri.substring(0, q),
+              q < 0 ? null : uri.substring(q + 1),
+              headers,
+              body,
+              ctx.executor()),
+          this::answerLater);
+    }
+
+    /** Api's callback; may come from another thread. */
+    private void answerLater(Response response, String requestId) {
+      if (ctx.executor().inEventLoop()) {
+        answer(response, requestId);
+      } else {
+        ctx.executor().execute(() -> answer(response, requestId));
+      }
+    }
+
+    private void answer(Response response, String requestId) {
+      FullHttpResponse out =
+          new DefaultFullHttpResponse(
+              HttpVersion.HTTP_1_1,
+              HttpResponseStatus.valueOf(response.status()),
+              Unpooled.wrappedBuffer(response.body()));
+      HttpHeaders h = out.headers();
+      h.set(HttpHeaderNames.CONTENT_TYPE, response.contentType());
+      h.setInt(HttpHeaderNames.CONTENT_LENGTH, response.body().length);
+      h.set("X-Request-Id", requestId);
+      for (Map.Entry<String, String> e : response.headers().entrySet()) {
+        h.set(e.getKey(), e.getValue());
+      }
+      if (closing || (inputShutdown && pipelined.isEmpty())) {
+        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        if (!linger) {
+          ctx.writeAndFlush(out).addListener(ChannelFutureListener.CLOSE);
+          return;
+        }
+        ctx.writeAndFlush(out)
+            .addListener(
+                written -> {
+                  if (written.isSuccess() && ctx.channel() instanceof DuplexChannel duplex) {
+                    duplex.shutdownOutput();
+                    ctx.executor().schedule(() -> ctx.close(), LINGER_NANOS, TimeUnit.NANOSECONDS);
+                  } else {
+                    ctx.close();
+                  }
+                });
+        return;
+      }
+      if (http10) {
+        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      }
+      ctx.writeAndFlush(out, ctx.voidPromise());
+      busy = false;
+      waitingSince = System.nanoTime();
+      FullHttpRequest next = pipelined.poll();
+      if (next != null) {
+        start(next);
+      } else if (!ctx.channel().config().isAutoRead() && ctx.channel().isWritable()) {
+        ctx.channel().config().setAutoRead(true);
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      // A reset or broken pipe from the client: nothing to answer to.
+      log.debug("closing {}: {}", ctx.channel(), cause.toString());
+      ctx.close();
+    }
+  }
+
+  /** Why Netty could not decode a request, for the client. */
+  private static String describe(Throwable cause) {
+    String what =
+        cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    return "malformed HTTP request: " + LogSafe.escape(what);
+  }
+
+  /**
+   * A request target with a control character or a space is not HTTP (RFC 9112 3.2); refused before
+   * it reaches a route or the log.
+   */
+  private static String badTarget(String uri) {
+    for (int i = 0; i < uri.length(); i++) {
+      char c = uri.charAt(i);
+      if (c <= 0x20 || c == 0x7f) {
+        return "malformed HTTP request: the request target contains the control character "
+            + String.format(java.util.Locale.ROOT, "0x%02x", (int) c);
+      }
+    }
+    return null;
+  }
+
+  private static String pathOf(String uri) {
+    int q = uri.indexOf('?');
+    return q < 0 ? uri : uri.substring(0, q);
+  }
+}

@@ -1,0 +1,207 @@
+package dev.aggregator.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The transport's own rules on a real server: slow and idle clients are closed after the request
+ * timeout while others are served, the connection cap, pipelined requests answered in order, and
+ * HTTP/1.0 keep-alive. (SlowClientIT checks the same limits on the jar, through its flags.)
+ */
+class TransportTest {
+  private static final byte[] HEALTH =
+      "GET /health HTTP/1.1\r\nHost: t\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
+  /** Reads until the server closes; the bytes read. Fails after 10 s. */
+  private static String readUntilClosed(Socket s) throws IOException {
+    s.setSoTimeout(10_000);
+    InputStream in = s.getInputStream();
+    StringBuilder got = new StringBuilder();
+    byte[] buf = new byte[4096];
+    try {
+      for (int n; (n = in.read(buf)) >= 0; ) {
+        got.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
+      }
+    } catch (SocketException e) {
+      // reset: closed as well
+    }
+    return got.toString();
+  }
+
+  @Test
+  void slowAndIdleClients_closedAfterTheRequestTimeout_othersServedMeanwhile() throws Exception {
+    try (TestServer t = TestServer.inMemory(b -> b.requestTimeout(Duration.ofMillis(500)))) {
+      int port = t.server.port();
+      try (Socket idle = new Socket("127.0.0.1", port);
+          Socket slowHead = new Socket("127.0.0.1", port);
+          Socket slowBody = new Socket("127.0.0.1", port)) {
+        slowHead.getOutputStream().write(bytes("POST /publish HTTP/1.1\r\nHost: t\r\n"));
+        slowBody
+            .getOutputStream()
+            .write(bytes("POST /publish HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{"));
+        long t0 = System.nanoTime();
+        assertEquals(200, t.post("/publish", "{\"topic\":\"t\",\"event_id\":\"beside\"}").status());
+        for (Socket s : List.of(idle, slowHead, slowBody)) {
+          assertEquals("", readUntilClosed(s), "closed without an answer");
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertTrue(seconds >= 0.4 && seconds < 5, "closed after " + seconds + " s");
+      }
+      assertEquals(1, t.aggregator.stats().uniqueProcessed());
+    }
+  }
+
+  @Test
+  void keepAliveConnection_idleShorterThanTheTimeout_staysOpenForTheNextRequest() throws Exception {
+    try (TestServer t = TestServer.inMemory(b -> b.requestTimeout(Duration.ofSeconds(5)));
+        Socket s = new Socket("127.0.0.1", t.server.port())) {
+      s.setSoTimeout(10_000);
+      for (int i = 0; i < 3; i++) {
+        s.getOutputStream().write(HEALTH);
+        assertTrue(readAnswer(s.getInputStream()).startsWith("HTTP/1.1 200"));
+      }
+    }
+  }
+
+  @Test
+  void connectionsOverTheCap_closedAtOnce_servedAgainOnceOthersClose() throws Exception {
+    try (TestServer t = TestServer.inMemory(b -> b.maxConnections(3))) {
+      int port = t.server.port();
+      List<Socket> open = new ArrayList<>();
+      try {
+        for (int i = 0; i < 3; i++) {
+          Socket s = new Socket("127.0.0.1", port);
+          s.setSoTimeout(10_000);
+          s.getOutputStream().write(HEALTH);
+          assertTrue(readAnswer(s.getInputStream()).startsWith("HTTP/1.1 200"));
+          open.add(s);
+        }
+        try (Socket extra = new Socket("127.0.0.1", port)) {
+          try {
+            extra.getOutputStream().write(HEALTH);
+          } catch (SocketException e) {
+            // closed before the request was written: refused as well
+          }
+          assertEquals("", readUntilClosed(extra), "the fourth connection got an answer");
+        }
+      } finally {
+        for (Socket s : open) {
+          s.close();
+        }
+      }
+      // The count falls as the server sees the closes: retry until a deadline.
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (true) {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+          s.setSoTimeout(5_000);
+          s.getOutputStream().write(HEALTH);
+          String answer = readAnswer(s.getInputStream());
+          if (answer.startsWith("HTTP/1.1 200")) {
+            break;
+          }
+        } catch (IOException e) {
+          // still over the cap
+        }
+        assertTrue(System.nanoTime() < deadline, "no service after the other connections closed");
+      }
+    }
+  }
+
+  @Test
+  void pipelinedRequests_answeredInOrderOnOneConnection() throws Exception {
+    try (TestServer t = TestServer.inMemory();
+        Socket s = new Socket("127.0.0.1", t.server.port())) {
+      s.setSoTimeout(10_000);
+      StringBuilder requests = new StringBuilder();
+      for (int i = 0; i < 20; i++) {
+        String body = "{\"topic\":\"t\",\"event_id\":\"p" + i + "\"}";
+        requests.append("POST /publish HTTP/1.1\r\nHost: t\r\nX-Request-Id: r").append(i);
+        requests.append("\r\nContent-Length: ").append(body.length()).append("\r\n\r\n");
+        requests.append(body);
+      }
+      OutputStream out = s.getOutputStream();
+      out.write(bytes(requests.toString())); // all at once: pipelined
+      InputStream in = s.getInputStream();
+      for (int i = 0; i < 20; i++) {
+        String answer = readAnswer(in);
+        assertTrue(answer.startsWith("HTTP/1.1 200"), answer);
+        assertTrue(
+            answer.toLowerCase().contains("x-request-id: r" + i + "\r\n"), i + ": " + answer);
+        assertTrue(answer.contains("\"event_id\":\"p" + i + "\""), i + ": " + answer);
+      }
+      assertEquals(20, t.aggregator.stats().uniqueProcessed());
+    }
+  }
+
+  @Test
+  void clientHalfClosesAfterItsRequest_stillGetsTheAnswer() throws Exception {
+    try (TestServer t = TestServer.inMemory();
+        Socket s = new Socket("127.0.0.1", t.server.port())) {
+      String body = "{\"topic\":\"t\",\"event_id\":\"half\"}";
+      s.getOutputStream()
+          .write(
+              bytes(
+                  "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Length: "
+                      + body.length()
+                      + "\r\n\r\n"
+                      + body));
+      s.shutdownOutput(); // a durable publish: the answer comes after the commit
+      String all = readUntilClosed(s);
+      assertTrue(all.startsWith("HTTP/1.1 200") && all.contains("\"accepted\":1"), all);
+    }
+  }
+
+  @Test
+  void http10KeepAlive_answeredWithKeepAlive_http10Plain_closed() throws Exception {
+    try (TestServer t = TestServer.inMemory()) {
+      try (Socket s = new Socket("127.0.0.1", t.server.port())) {
+        s.setSoTimeout(10_000);
+        byte[] keep = bytes("GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        s.getOutputStream().write(keep);
+        String first = readAnswer(s.getInputStream());
+        assertTrue(first.toLowerCase().contains("connection: keep-alive"), first);
+        s.getOutputStream().write(keep);
+        assertTrue(readAnswer(s.getInputStream()).contains(" 200 "));
+      }
+      try (Socket s = new Socket("127.0.0.1", t.server.port())) {
+        s.getOutputStream().write(bytes("GET /health HTTP/1.0\r\n\r\n"));
+        String all = readUntilClosed(s);
+        assertTrue(all.contains(" 200 ") && all.contains("connection: close"), all);
+      }
+    }
+  }
+
+  /** One answer: its head (lower-case header names, as Netty writes them) and body. */
+  private static String readAnswer(InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int c = in.read();
+      if (c < 0) {
+        return head.toString();
+      }
+      head.append((char) c);
+    }
+    int length = 0;
+    for (String line : head.toString().split("\r\n")) {
+      if (line.toLowerCase().startsWith("content-length:")) {
+        length = Integer.parseInt(line.substring(15).strip());
+      }
+    }
+    return head + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+}
