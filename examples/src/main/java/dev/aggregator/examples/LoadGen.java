@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -40,10 +39,12 @@ import picocli.CommandLine.Option;
  * from the actual send, so when the server falls behind the schedule the latency does not
  * include the wait for the slot (the progress line shows the achieved rate instead).
  *
- * Transport. The default client writes HTTP/1.1 on plain sockets (keep-alive, TCP_NODELAY, one
- * request in flight per connection) and reads Content-Length or chunked responses. --client jdk
- * uses java.net.http.HttpClient (HTTP/1.1) instead; aggregator-bench/RESULTS.md ("HTTP figures") compares the two: on 2 cores
- * shared with the server, the client's own CPU is part of what limits the figure.
+ * Transport. The default client (NioDriver) writes HTTP/1.1 on plain sockets (keep-alive,
+ * TCP_NODELAY, one request in flight per connection), all connections on one selector thread, and
+ * reads Content-Length or chunked responses. --client jdk uses java.net.http.HttpClient
+ * (HTTP/1.1), a thread per connection, instead; aggregator-bench/RESULTS.md ("HTTP figures")
+ * compares them: on 2 cores shared with the server, the client's own CPU is part of what limits
+ * the figure.
  */
 /**
  * A load generator for {@code POST /publish}: prints one JSON line with events, requests, errors,
@@ -171,8 +172,7 @@ public final class LoadGen implements Callable<Integer> {
     long seedValue = seed != null ? seed : System.nanoTime();
     Stats before = verify ? readStats() : null;
 
-    Sender.Factory senders = Sender.factory(client, url, apiKey);
-    Run run = duration > 0 ? paced(seedValue, senders) : fixed(seedValue, senders);
+    Run run = duration > 0 ? paced(seedValue) : fixed(seedValue);
 
     Map<String, Object> line = new LinkedHashMap<>();
     line.put("events", run.events);
@@ -245,7 +245,7 @@ public final class LoadGen implements Callable<Integer> {
 
   // ---------------------------------------------------------------- fixed mode
 
-  private Run fixed(long seedValue, Sender.Factory senders) throws Exception {
+  private Run fixed(long seedValue) throws Exception {
     SplittableRandom rnd = new SplittableRandom(seedValue);
     int n = Math.toIntExact(events);
     long dups = Math.round(n * dupRatio);
@@ -281,35 +281,26 @@ public final class LoadGen implements Callable<Integer> {
       sizes[r] = to - from;
     }
 
-    Progress progress = new Progress();
-    Worker[] workers = new Worker[concurrency];
-    CountDownLatch ready = new CountDownLatch(concurrency);
-    CountDownLatch go = new CountDownLatch(1);
+    List<Source> sources = new ArrayList<>();
     for (int c = 0; c < concurrency; c++) {
       List<byte[]> bodies = perConnection.get(c);
       int conn = c;
-      workers[c] =
-          new Worker(
-              senders,
-              progress,
-              w -> {
-                ready.countDown();
-                go.await();
-                for (int i = 0; i < bodies.size(); i++) {
-                  w.send(bodies.get(i), sizes[i * concurrency + conn]);
-                }
-              });
+      int[] next = {0};
+      sources.add(
+          start -> {
+            int i = next[0]++;
+            return i < bodies.size()
+                ? new Outgoing(bodies.get(i), sizes[i * concurrency + conn], 0)
+                : null;
+          });
     }
-    return runAll(workers, ready, go, progress, n - dups, dups);
+    return runAll(sources, n - dups, dups);
   }
 
   // ---------------------------------------------------------------- paced mode
 
-  private Run paced(long seedValue, Sender.Factory senders) throws Exception {
-    Progress progress = new Progress();
-    Worker[] workers = new Worker[concurrency];
-    CountDownLatch ready = new CountDownLatch(concurrency);
-    CountDownLatch go = new CountDownLatch(1);
+  private Run paced(long seedValue) throws Exception {
+    List<Source> sources = new ArrayList<>();
     long[] unique = new long[concurrency];
     long[] dups = new long[concurrency];
     long intervalNanos =
@@ -322,52 +313,41 @@ public final class LoadGen implements Callable<Integer> {
     for (int c = 0; c < concurrency; c++) {
       int conn = c;
       SplittableRandom rnd = root.split();
-      workers[c] =
-          new Worker(
-              senders,
-              progress,
-              w -> {
-                String[] recentIds = new String[4096];
-                int[] recentTopics = new int[4096];
-                long sent = 0;
-                String[] ids = new String[batch];
-                int[] topicOf = new int[batch];
-                StringBuilder sb = new StringBuilder();
-                ready.countDown();
-                go.await();
-                long start = System.nanoTime();
-                for (long k = 0; ; k++) {
-                  long slot = start + k * intervalNanos;
-                  long now = System.nanoTime();
-                  if (now - start >= durationNanos) {
-                    break;
-                  }
-                  if (slot > now) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(slot - now);
-                  }
-                  for (int i = 0; i < batch; i++) {
-                    if (sent > 0 && rnd.nextDouble() < dupRatio) {
-                      int j = (int) rnd.nextLong(Math.min(sent, recentIds.length));
-                      ids[i] = recentIds[j];
-                      topicOf[i] = recentTopics[j];
-                      dups[conn]++;
-                    } else {
-                      ids[i] = new UUID(rnd.nextLong(), rnd.nextLong()).toString();
-                      topicOf[i] = rnd.nextInt(topics);
-                      int slotIdx = (int) (sent % recentIds.length);
-                      recentIds[slotIdx] = ids[i];
-                      recentTopics[slotIdx] = topicOf[i];
-                      sent++;
-                      unique[conn]++;
-                    }
-                  }
-                  sb.setLength(0);
-                  body(sb, ids, topicOf, 0, batch, Instant.now().toString(), pad);
-                  w.send(sb.toString().getBytes(StandardCharsets.UTF_8), batch);
-                }
-              });
+      String[] recentIds = new String[4096];
+      int[] recentTopics = new int[4096];
+      long[] sent = {0};
+      long[] k = {0};
+      String[] ids = new String[batch];
+      int[] topicOf = new int[batch];
+      StringBuilder sb = new StringBuilder();
+      sources.add(
+          start -> {
+            if (System.nanoTime() - start >= durationNanos) {
+              return null;
+            }
+            long slot = start + k[0]++ * intervalNanos;
+            for (int i = 0; i < batch; i++) {
+              if (sent[0] > 0 && rnd.nextDouble() < dupRatio) {
+                int j = (int) rnd.nextLong(Math.min(sent[0], recentIds.length));
+                ids[i] = recentIds[j];
+                topicOf[i] = recentTopics[j];
+                dups[conn]++;
+              } else {
+                ids[i] = new UUID(rnd.nextLong(), rnd.nextLong()).toString();
+                topicOf[i] = rnd.nextInt(topics);
+                int slotIdx = (int) (sent[0] % recentIds.length);
+                recentIds[slotIdx] = ids[i];
+                recentTopics[slotIdx] = topicOf[i];
+                sent[0]++;
+                unique[conn]++;
+              }
+            }
+            sb.setLength(0);
+            body(sb, ids, topicOf, 0, batch, Instant.now().toString(), pad);
+            return new Outgoing(sb.toString().getBytes(StandardCharsets.UTF_8), batch, slot);
+          });
     }
-    Run run = runAll(workers, ready, go, progress, 0, 0);
+    Run run = runAll(sources, 0, 0);
     for (int c = 0; c < concurrency; c++) {
       run.unique += unique[c];
       run.duplicates += dups[c];
@@ -377,27 +357,19 @@ public final class LoadGen implements Callable<Integer> {
 
   // ---------------------------------------------------------------- common
 
-  private Run runAll(
-      Worker[] workers,
-      CountDownLatch ready,
-      CountDownLatch go,
-      Progress progress,
-      long unique,
-      long duplicates)
-      throws Exception {
-    List<Thread> threads = new ArrayList<>();
-    for (int c = 0; c < workers.length; c++) {
-      Thread t = new Thread(workers[c], "loadgen-" + c);
-      t.setDaemon(true);
-      threads.add(t);
-      t.start();
+  private Run runAll(List<Source> sources, long unique, long duplicates) throws Exception {
+    Progress progress = new Progress();
+    Conn[] conns = new Conn[sources.size()];
+    for (int c = 0; c < conns.length; c++) {
+      conns[c] = new Conn();
     }
-    ready.await();
+    URI publish = url.resolve("/publish");
     Thread reporter = progress.reporter(err);
     long t0 = System.nanoTime();
-    go.countDown();
-    for (Thread t : threads) {
-      t.join();
+    if (client == Client.jdk) {
+      Sender.runBlocking(publish, apiKey, sources, conns, progress);
+    } else {
+      new NioDriver(publish, apiKey, progress).run(sources, conns);
     }
     long t1 = System.nanoTime();
     reporter.interrupt();
@@ -405,13 +377,13 @@ public final class LoadGen implements Callable<Integer> {
     run.seconds = (t1 - t0) / 1e9;
     run.unique = unique;
     run.duplicates = duplicates;
-    for (Worker w : workers) {
-      run.events += w.events;
-      run.requests += w.requests;
-      run.errors += w.errors;
-      run.latency.add(w.latency);
+    for (Conn c : conns) {
+      run.events += c.events;
+      run.requests += c.requests;
+      run.errors += c.errors;
+      run.latency.add(c.latency);
       if (run.firstError == null) {
-        run.firstError = w.firstError;
+        run.firstError = c.firstError;
       }
     }
     return run;
@@ -555,79 +527,29 @@ public final class LoadGen implements Callable<Integer> {
     }
   }
 
-  /** What a worker does with its connection. */
+  /** What one connection sends: its requests in order, each with the events it carries. */
   @FunctionalInterface
-  interface Body {
-    void run(Worker w) throws Exception;
+  interface Source {
+    /** The next request, or null when the connection is done; {@code start}: the run's start. */
+    Outgoing next(long start);
   }
 
-  /** One connection and its figures. */
-  static final class Worker implements Runnable {
-    private final Sender.Factory factory;
-    private final Progress progress;
-    private final Body body;
-    private Sender sender;
+  /**
+   * One request: its body, the events in it, and the earliest {@link System#nanoTime()} to send it
+   * (0: at once).
+   */
+  record Outgoing(byte[] body, int events, long notBefore) {}
+
+  /** One connection's figures, written by the thread that drives it. */
+  static final class Conn {
     long events;
     long requests;
     long errors;
     String firstError;
     final Histogram latency = new Histogram();
 
-    Worker(Sender.Factory factory, Progress progress, Body body) {
-      this.factory = factory;
-      this.progress = progress;
-      this.body = body;
-    }
-
-    @Override
-    public void run() {
-      try {
-        body.run(this);
-      } catch (Exception e) {
-        error("worker stopped: " + e);
-      } finally {
-        if (sender != null) {
-          sender.close();
-        }
-      }
-    }
-
-    void send(byte[] body, int count) {
-      requests++;
-      progress.requests.incrementAndGet();
-      long t0 = System.nanoTime();
-      try {
-        if (sender == null) {
-          sender = factory.open();
-        }
-        int status = sender.post(body);
-        latency.record((System.nanoTime() - t0) / 1000);
-        if (status / 100 == 2) {
-          events += count;
-          progress.events.addAndGet(count);
-        } else {
-          error("HTTP " + status + ": " + sender.lastBody());
-        }
-        if (!sender.isOpen()) {
-          sender.close();
-          sender = null;
-        }
-      } catch (IOException | InterruptedException e) {
-        latency.record((System.nanoTime() - t0) / 1000);
-        error(e.toString());
-        if (sender != null) {
-          sender.close();
-          sender = null; // reconnect for the next request
-        }
-        if (e instanceof InterruptedException) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    }
-
-    private void error(String what) {
+    void error(String what) {
       errors++;
-      progress.errors.incrementAndGet();
       if (firstError == null) {
         firstError = what;
       }
