@@ -8,6 +8,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
@@ -194,6 +195,25 @@ final class Transport {
   private static final class BodyLimit extends HttpObjectAggregator {
     BodyLimit(int maxBodyBytes) {
       super(maxBodyBytes);
+    }
+
+    /**
+     * A client that asks to be told before it sends a body ({@code Expect: 100-continue}, as curl
+     * does for large ones) is told 100 Continue by Netty, or 413 with an empty body when the body
+     * is too large; the latter is left to {@link #handleOversizedMessage}, so it is the API's 413.
+     */
+    @Override
+    protected Object newContinueResponse(
+        HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+      long declared;
+      try {
+        declared = HttpUtil.getContentLength(start, -1L);
+      } catch (NumberFormatException e) {
+        declared = -1; // not a number: the decoder has failed the request, answered as 400
+      }
+      return declared > maxContentLength
+          ? null
+          : super.newContinueResponse(start, maxContentLength, pipeline);
     }
 
     @Override

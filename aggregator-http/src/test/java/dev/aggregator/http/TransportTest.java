@@ -145,6 +145,33 @@ class TransportTest {
   }
 
   @Test
+  void expect100Continue_continuedWhenTheBodyFits_apis413WhenItDoesNot() throws Exception {
+    try (TestServer t = TestServer.inMemory(b -> b.maxBodyBytes(1000));
+        Socket s = new Socket("127.0.0.1", t.server.port())) {
+      s.setSoTimeout(10_000);
+      String body = "{\"topic\":\"t\",\"event_id\":\"continued\"}";
+      OutputStream out = s.getOutputStream();
+      InputStream in = s.getInputStream();
+      out.write(
+          bytes(
+              "POST /publish HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: "
+                  + body.length()
+                  + "\r\n\r\n"));
+      assertTrue(readAnswer(in).startsWith("HTTP/1.1 100 Continue"));
+      out.write(bytes(body));
+      assertTrue(readAnswer(in).startsWith("HTTP/1.1 200"));
+      out.write(
+          bytes(
+              "POST /publish HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                  + "Content-Length: 5000\r\n\r\n"));
+      String refused = readAnswer(in);
+      assertTrue(refused.startsWith("HTTP/1.1 413"), refused);
+      assertTrue(refused.contains("\"error\":\"payload_too_large\""), refused);
+      assertTrue(refused.contains("body of 5000 bytes is larger than the limit of 1000"), refused);
+    }
+  }
+
+  @Test
   void clientHalfClosesAfterItsRequest_stillGetsTheAnswer() throws Exception {
     try (TestServer t = TestServer.inMemory();
         Socket s = new Socket("127.0.0.1", t.server.port())) {
