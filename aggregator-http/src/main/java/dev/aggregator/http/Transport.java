@@ -19,6 +19,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -184,13 +185,22 @@ final class Transport {
     loops.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
   }
 
-  /** A body over the limit, reported by {@link BodyLimit} to the {@link Connection} after it. */
-  private record Oversized(String method, String uri, long declared) {}
+  /**
+   * Why {@link BodyLimit} stands in a request without its body: the body is over the limit. Passed
+   * on as the request's decoder failure, so the request takes its turn like any other.
+   */
+  private static final class BodyTooLarge extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    BodyTooLarge(String message) {
+      super(message, null, false, false);
+    }
+  }
 
   /**
    * Netty's body aggregation with the API's own 413: from the Content-Length before any of the body
-   * is read, else once a chunked body passes the limit. The connection then closes: the rest of the
-   * body is not read.
+   * is read, else once a chunked body passes the limit. The rest of the body is read only to be
+   * dropped, and the connection closes after the answer.
    */
   private static final class BodyLimit extends HttpObjectAggregator {
     BodyLimit(int maxBodyBytes) {
@@ -220,7 +230,16 @@ final class Transport {
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
       HttpRequest r = (HttpRequest) oversized;
       long declared = HttpUtil.getContentLength(oversized, -1L);
-      ctx.fireUserEventTriggered(new Oversized(r.method().name(), r.uri(), declared));
+      String what =
+          declared >= 0
+              ? "body of " + declared + " bytes is larger than the limit of "
+              : "body is larger than the limit of ";
+      FullHttpRequest standIn =
+          new DefaultFullHttpRequest(r.protocolVersion(), r.method(), r.uri());
+      standIn.headers().set(r.headers());
+      standIn.setDecoderResult(
+          DecoderResult.failure(new BodyTooLarge(what + maxContentLength() + " bytes")));
+      ctx.fireChannelRead(standIn);
     }
   }
 
@@ -323,19 +342,6 @@ final class Transport {
         }
         return;
       }
-      if (event instanceof Oversized o) {
-        busy = true;
-        closing = true; // the rest of the body is read only to be dropped
-        linger = true;
-        String path = pathOf(o.uri());
-        String size =
-            o.declared() >= 0
-                ? "body of " + o.declared() + " bytes is larger than the limit of "
-                : "body is larger than the limit of ";
-        api.refuse(
-            o.method(), path, Api.tooLarge(size + maxBodyBytes + " bytes"), this::answerLater);
-        return;
-      }
       ctx.fireUserEventTriggered(event);
     }
 
@@ -347,6 +353,13 @@ final class Transport {
       String method = request.method().name();
       String uri = request.uri();
       DecoderResult decoded = request.decoderResult();
+      if (decoded.cause() instanceof BodyTooLarge tooLarge) {
+        request.release();
+        closing = true; // the rest of the body is read only to be dropped
+        linger = true;
+        api.refuse(method, pathOf(uri), Api.tooLarge(tooLarge.getMessage()), this::answerLater);
+        return;
+      }
       String refusal = decoded.isFailure() ? describe(decoded.cause()) : badTarget(uri);
       if (refusal != null) {
         request.release();

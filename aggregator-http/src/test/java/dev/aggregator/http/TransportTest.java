@@ -190,6 +190,29 @@ class TransportTest {
   }
 
   @Test
+  void pipelinedRequestThenOneOverTheLimit_answeredInOrder_thenClosed() throws Exception {
+    try (TestServer t = TestServer.inMemory(b -> b.maxBodyBytes(1000));
+        Socket s = new Socket("127.0.0.1", t.server.port())) {
+      s.setSoTimeout(10_000);
+      String body = "{\"topic\":\"t\",\"event_id\":\"first\"}";
+      s.getOutputStream()
+          .write(
+              bytes(
+                  "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Length: "
+                      + body.length()
+                      + "\r\n\r\n"
+                      + body
+                      + "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n"));
+      InputStream in = s.getInputStream();
+      String first = readAnswer(in);
+      assertTrue(first.startsWith("HTTP/1.1 200") && first.contains("first"), first);
+      String second = readAnswer(in);
+      assertTrue(second.startsWith("HTTP/1.1 413"), second);
+      assertTrue(second.contains("payload_too_large"), second);
+    }
+  }
+
+  @Test
   void http10KeepAlive_answeredWithKeepAlive_http10Plain_closed() throws Exception {
     try (TestServer t = TestServer.inMemory()) {
       try (Socket s = new Socket("127.0.0.1", t.server.port())) {
