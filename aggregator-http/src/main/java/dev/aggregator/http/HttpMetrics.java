@@ -72,9 +72,13 @@ final class HttpMetrics {
   /**
    * Counts one request; {@code route} is a known route or {@code "unmatched"}, never a raw path.
    */
+  /** The methods counted by name; any other is counted as "other", so no client can add labels. */
+  private static final java.util.Set<String> METHODS =
+      java.util.Set.of("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS");
+
   void request(String route, String method, int status, long nanos) {
-    String key =
-        "route=\"" + route + "\",method=\"" + escape(method) + "\",status=\"" + status + "\"";
+    String m = METHODS.contains(method) ? method : "other";
+    String key = "route=\"" + route + "\",method=\"" + m + "\",status=\"" + status + "\"";
     requests.computeIfAbsent(key, k -> new LongAdder()).increment();
     durations.computeIfAbsent("route=\"" + route + "\"", k -> new Histogram()).observeNanos(nanos);
   }

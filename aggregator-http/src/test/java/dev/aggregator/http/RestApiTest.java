@@ -1,6 +1,7 @@
 package dev.aggregator.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.aggregator.http.TestServer.Reply;
 import dev.aggregator.sqlite.SqliteDedupStore;
+import java.net.http.HttpRequest;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -251,6 +253,24 @@ class RestApiTest {
   private static final Pattern TYPE =
       Pattern.compile(
           "# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)");
+
+  @Test
+  void prometheus_madeUpMethods_countedAsOneLabel() {
+    try (TestServer s = sqlite()) {
+      for (int i = 0; i < 50; i++) {
+        HttpRequest r =
+            s.request("/stats").method("BREW" + i, HttpRequest.BodyPublishers.noBody()).build();
+        assertEquals(405, s.send(r).status());
+      }
+      String text = s.get("/prometheus").text();
+      assertTrue(
+          text.contains(
+              "aggregator_http_requests_total{route=\"/stats\",method=\"other\",status=\"405\"}"
+                  + " 50\n"),
+          text);
+      assertFalse(text.contains("BREW"), "a client's method names became labels");
+    }
+  }
 
   @Test
   void prometheus_afterTraffic_parsesAsTextFormatWithCounters() {
