@@ -16,12 +16,13 @@ import java.util.List;
 /**
  * A profiling aid, not a benchmark: the writer's CPU time per event and per batch in {@code
  * SqliteDedupStore.append}, batches of 1,000 (or the size given: 6 is what 16 single-event HTTP
- * clients make) with 20% duplicates, on one thread. CPU time of the calling thread is much less
- * disturbed by other load on a shared 2-core machine than wall-clock throughput, so it compares two
- * versions of the store where JMH scores drown in noise:
+ * clients make) with 20% duplicates, on one thread, into an empty store or a copy of the cached
+ * store of 1M or 10M events (StoreCache) to see what the stored events cost. CPU time of the
+ * calling thread is much less disturbed by other load on a shared 2-core machine than wall-clock
+ * throughput, so it compares two versions of the store where JMH scores drown in noise:
  *
  * <pre>
- * java -cp aggregator-bench/target/benchmarks.jar dev.aggregator.bench.AppendCost [events [batch]]
+ * java -cp aggregator-bench/target/benchmarks.jar dev.aggregator.bench.AppendCost [events [batch [stored]]]
  * </pre>
  */
 public final class AppendCost {
@@ -44,6 +45,7 @@ public final class AppendCost {
   public static void main(String[] args) throws Exception {
     int events = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
     int batchSize = args.length > 1 ? Integer.parseInt(args[1]) : 1_000;
+    long stored = args.length > 2 ? Long.parseLong(args[2]) : 0;
     ObjectMapper mapper = new ObjectMapper();
     Workload workload = new Workload(42, 0.2);
     List<List<PendingEvent>> batches = new ArrayList<>();
@@ -62,7 +64,7 @@ public final class AppendCost {
       }
       batches.add(batch);
     }
-    Path dir = BenchDirs.freshWorkDir("append-cost");
+    Path dir = StoreCache.workingCopy(Impl.aggregator, stored);
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     try (SqliteDedupStore store = SqliteDedupStore.open(dir.resolve(Sink.DB_FILE))) {
       int warm = batches.size() / 5;
@@ -80,9 +82,10 @@ public final class AppendCost {
       long wall = System.nanoTime() - wall0;
       long written = writeBytes() - written0;
       System.out.printf(
-          "{\"events\": %d, \"batch\": %d, \"cpu_ns_per_event\": %.0f, \"cpu_ns_per_batch\":"
+          "{\"stored\": %d, \"events\": %d, \"batch\": %d, \"cpu_ns_per_event\": %.0f, \"cpu_ns_per_batch\":"
               + " %.0f, \"wall_ns_per_event\": %.0f, \"events_per_cpu_second\": %.0f,"
               + " \"disk_bytes_written_per_event\": %.0f}%n",
+          stored,
           n,
           batchSize,
           (double) cpu / n,

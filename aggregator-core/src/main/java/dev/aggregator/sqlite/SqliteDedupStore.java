@@ -60,7 +60,8 @@ import org.sqlite.SQLiteException;
  *   topics(id, name, event_count), counters(received, unique_processed, duplicate_dropped), meta
  *
  * Dedup index. KeyIndex, an open-addressing table on the heap, maps the 64-bit hash of every
- * stored key to its seq (~27 bytes per key at 10M keys). A hash is only a hint: for a new event the
+ * stored key to its seq, in 8 bytes per entry (a 32-bit fingerprint of the hash and a 32-bit seq;
+ * ~13 bytes per key at 10M keys). A hash is only a hint: for a new event the
  * writer looks up every entry with the same hash and reads that row by its primary key (seq) to
  * compare the real topic and event_id. The rows a batch must compare are read together, 64 seqs per
  * SELECT ... WHERE seq IN (...), before the batch is decided (a query per duplicate cost 12% of the
@@ -476,6 +477,15 @@ public final class SqliteDedupStore implements DedupStore {
     // SQLITE_CONSTRAINT_PRIMARYKEY on every append, for good). An OutOfMemoryError here fails
     // only this batch, with nothing written.
     index.reserve(n);
+    if (nextSeq + n - 1 > KeyIndex.MAX_SEQ) {
+      throw new StoreException(
+          describe()
+              + " is full: it holds at most "
+              + KeyIndex.MAX_SEQ
+              + " events, and a batch of "
+              + n
+              + " would pass that");
+    }
     try {
       transaction.execute("BEGIN IMMEDIATE");
       // Every stored row whose hash matches an event of the batch, read in a few statements
