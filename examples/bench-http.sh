@@ -2,7 +2,8 @@
 # HTTP figures of aggregator-bench/RESULTS.md: each server configuration started fresh (new --db under /tmp),
 # one warm-up run, then 3 measured runs of the load generator; prints the JSON lines.
 # Usage: examples/bench-http.sh CONFIG SCENARIO [RUNS]
-#   CONFIG: srv17 | srv17-nagle | srv25 | echo17 | echo25
+#   CONFIG: srv17 | srv25 (the jar on Java 17 / Temurin 25) | echo17 | echo25 (EchoServer: the JDK
+#   HttpServer answering a constant, a transport baseline)
 #   SCENARIO: batch100 (--batch 100 --concurrency 4 --verify) | batch1 (--batch 1 --concurrency 16
 #   --shape object) ; EVENTS overrides the event count.
 set -euo pipefail
@@ -16,7 +17,6 @@ SERVER_JAR=${SERVER_JAR:-aggregator-http/target/aggregator-server.jar}  # SERVER
 LOADGEN=examples/target/loadgen.jar
 case $CONFIG in
   srv17) CMD=("$J17" ${JFR:+-XX:StartFlightRecording=filename=$JFR,settings=profile} -jar "$SERVER_JAR" --port "$PORT" --db "$DIR/a.db" --log-file "$DIR/a.log" ${SERVER_ARGS:-}) ;;
-  srv17-nagle) CMD=("$J17" -Dsun.net.httpserver.nodelay=false -jar "$SERVER_JAR" --port "$PORT" --db "$DIR/a.db" --log-file "$DIR/a.log" ${SERVER_ARGS:-}) ;;
   srv25) CMD=("$J25" -jar "$SERVER_JAR" --port "$PORT" --db "$DIR/a.db" --log-file "$DIR/a.log" ${SERVER_ARGS:-}) ;;
   echo17) CMD=("$J17" -cp "$LOADGEN" dev.aggregator.examples.EchoServer "$PORT") ;;
   echo25) CMD=("$J25" -cp "$LOADGEN" dev.aggregator.examples.EchoServer "$PORT") ;;

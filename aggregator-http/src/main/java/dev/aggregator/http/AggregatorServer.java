@@ -370,11 +370,7 @@ public final class AggregatorServer implements AutoCloseable {
      * answer; a connection over it is closed. Bounds slow and idle clients. Default 60 s.
      */
     public Builder requestTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "requestTimeout");
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("requestTimeout must be positive, was " + timeout);
-      }
-      this.requestTimeout = timeout;
+      this.requestTimeout = positive(timeout, "requestTimeout");
       return this;
     }
 
@@ -383,12 +379,16 @@ public final class AggregatorServer implements AutoCloseable {
      * (its events may still commit: a retry is a harmless duplicate). Default 30 s.
      */
     public Builder ackTimeout(Duration timeout) {
-      Objects.requireNonNull(timeout, "ackTimeout");
-      if (timeout.isNegative() || timeout.isZero()) {
-        throw new IllegalArgumentException("ackTimeout must be positive, was " + timeout);
-      }
-      this.ackTimeout = timeout;
+      this.ackTimeout = positive(timeout, "ackTimeout");
       return this;
+    }
+
+    private static Duration positive(Duration d, String name) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive, was " + d);
+      }
+      return d;
     }
 
     /**

@@ -125,10 +125,7 @@ class TransportTest {
       s.setSoTimeout(10_000);
       StringBuilder requests = new StringBuilder();
       for (int i = 0; i < 20; i++) {
-        String body = "{\"topic\":\"t\",\"event_id\":\"p" + i + "\"}";
-        requests.append("POST /publish HTTP/1.1\r\nHost: t\r\nX-Request-Id: r").append(i);
-        requests.append("\r\nContent-Length: ").append(body.length()).append("\r\n\r\n");
-        requests.append(body);
+        requests.append(publish("p" + i, "X-Request-Id: r" + i));
       }
       OutputStream out = s.getOutputStream();
       out.write(bytes(requests.toString())); // all at once: pipelined
@@ -175,14 +172,7 @@ class TransportTest {
   void clientHalfClosesAfterItsRequest_stillGetsTheAnswer() throws Exception {
     try (TestServer t = TestServer.inMemory();
         Socket s = new Socket("127.0.0.1", t.server.port())) {
-      String body = "{\"topic\":\"t\",\"event_id\":\"half\"}";
-      s.getOutputStream()
-          .write(
-              bytes(
-                  "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Length: "
-                      + body.length()
-                      + "\r\n\r\n"
-                      + body));
+      s.getOutputStream().write(bytes(publish("half")));
       s.shutdownOutput(); // a durable publish: the answer comes after the commit
       String all = readUntilClosed(s);
       assertTrue(all.startsWith("HTTP/1.1 200") && all.contains("\"accepted\":1"), all);
@@ -194,14 +184,10 @@ class TransportTest {
     try (TestServer t = TestServer.inMemory(b -> b.maxBodyBytes(1000));
         Socket s = new Socket("127.0.0.1", t.server.port())) {
       s.setSoTimeout(10_000);
-      String body = "{\"topic\":\"t\",\"event_id\":\"first\"}";
       s.getOutputStream()
           .write(
               bytes(
-                  "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Length: "
-                      + body.length()
-                      + "\r\n\r\n"
-                      + body
+                  publish("first")
                       + "POST /publish HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n"));
       InputStream in = s.getInputStream();
       String first = readAnswer(in);
@@ -249,6 +235,17 @@ class TransportTest {
       }
     }
     return head + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+  }
+
+  /** A raw {@code POST /publish} of one event, with these header lines before Content-Length. */
+  private static String publish(String eventId, String... headerLines) {
+    String body = "{\"topic\":\"t\",\"event_id\":\"" + eventId + "\"}";
+    return "POST /publish HTTP/1.1\r\nHost: t\r\n"
+        + String.join("", java.util.Arrays.stream(headerLines).map(h -> h + "\r\n").toList())
+        + "Content-Length: "
+        + body.length()
+        + "\r\n\r\n"
+        + body;
   }
 
   private static byte[] bytes(String s) {

@@ -11,10 +11,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * The transport's ceiling for the HTTP figures: the JDK HttpServer with the threads
- * aggregator-server uses (virtual threads on Java 21+, else 64 platform threads) and TCP_NODELAY,
- * reading each request body and answering a fixed JSON. No parsing, no store: what is left when the
- * aggregator costs nothing.
+ * A transport baseline for the HTTP figures: the JDK HttpServer, which aggregator-server ran on
+ * before Netty, with the threads it used (virtual threads on Java 21+, else 64 platform threads)
+ * and TCP_NODELAY, reading each request body and answering a fixed JSON. No parsing, no store: what
+ * the JDK server does at most when the handler costs nothing.
  *
  * <p>{@code java -cp loadgen.jar dev.aggregator.examples.EchoServer [port]} (default 8090).
  */
@@ -27,7 +27,7 @@ public final class EchoServer {
   /** Starts the server on the given port (0: any free port) and returns it. */
   public static HttpServer start(int port) throws IOException {
     if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-      System.setProperty("sun.net.httpserver.nodelay", "true"); // as AggregatorServer does
+      System.setProperty("sun.net.httpserver.nodelay", "true"); // off by default: Nagle-bound
     }
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 0);
     server.setExecutor(executor());
