@@ -4,7 +4,7 @@
 #
 #   aggregator-http/soak.sh SERVER_JAR LOADGEN_JAR [SECONDS] [PERCENT]
 #
-# 1. starts the server (-Xmx$HEAP, default 3g: the key index needs ~27-40 bytes per stored key
+# 1. starts the server (-Xmx$HEAP, default 3g: the key index needs ~11-22 bytes per stored key
 #    and twice that while it doubles) on a fresh database (127.0.0.1:18181),
 # 2. measures the peak: loadgen --rate 0 for 30 s (batches of 50, 16 connections),
 # 3. runs loadgen --rate PERCENT% of that peak for SECONDS,
