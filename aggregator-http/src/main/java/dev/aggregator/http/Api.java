@@ -84,7 +84,7 @@ final class Api {
   private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:\\-]{1,128}");
 
   /** Larger publish bodies are parsed on the blocking executor, not on the event loop. */
-  static final int INLINE_PARSE_BYTES = 64 << 10;
+  private static final int INLINE_PARSE_BYTES = 64 << 10;
 
   static final String VERSION = readVersion();
 
@@ -245,16 +245,13 @@ final class Api {
     String method = request.method();
     String path = request.rawPath();
     String requestId = requestId(request);
-    String key = routeKey(path);
-    Map<String, Route> byMethod = routes.get(key);
-    String routeLabel = byMethod != null || ui.serves(path) ? key : "unmatched";
     CompletableFuture<Response> answer;
     try {
-      answer = dispatch(request, byMethod);
+      answer = dispatch(request, routes.get(routeKey(path)));
     } catch (Exception e) {
       answer = CompletableFuture.completedFuture(errors.toResponse(e, method, path, requestId));
     }
-    finish(method, path, requestId, routeLabel, start, answer, out);
+    finish(method, path, requestId, start, answer, out);
   }
 
   /**
@@ -264,15 +261,13 @@ final class Api {
   void refuse(String method, String path, HttpError refusal, Responder out) {
     long start = System.nanoTime();
     inFlight.incrementAndGet();
-    String routeLabel = routes.containsKey(routeKey(path)) ? routeKey(path) : "unmatched";
-    finish(
-        method,
-        path,
-        RequestIds.next(),
-        routeLabel,
-        start,
-        CompletableFuture.failedFuture(refusal),
-        out);
+    finish(method, path, RequestIds.next(), start, CompletableFuture.failedFuture(refusal), out);
+  }
+
+  /** The route a path is counted under: one of the table's, or "unmatched" (bounded labels). */
+  private String routeLabel(String path) {
+    String key = routeKey(path);
+    return routes.containsKey(key) || ui.serves(path) ? key : "unmatched";
   }
 
   /** Once the answer is there: hands it to the transport, then logs and counts the request. */
@@ -280,7 +275,6 @@ final class Api {
       String method,
       String path,
       String requestId,
-      String routeLabel,
       long start,
       CompletableFuture<Response> answer,
       Responder out) {
@@ -294,7 +288,7 @@ final class Api {
             out.send(r, requestId);
           } finally {
             long nanos = System.nanoTime() - start;
-            metrics.request(routeLabel, method, r.status(), nanos);
+            metrics.request(routeLabel(path), method, r.status(), nanos);
             if (requestLog.isInfoEnabled()) {
               requestLog.info(
                   "REQUEST: {} {} - STATUS: {} - DURATION: {}ms - ID: {}",
@@ -425,21 +419,9 @@ final class Api {
   // ---- request bodies ----
 
   /**
-   * Parses the body as JSON. The transport has already refused a body over the limit (413 before
-   * reading it when Content-Length says so, and while reading a chunked one); checked again here
-   * for any other caller.
-   */
-  JsonNode readJson(Request request) throws IOException {
-    byte[] body = request.body();
-    if (body.length > limits.maxBodyBytes()) {
-      throw tooLarge("body is larger than the limit of " + limits.maxBodyBytes() + " bytes");
-    }
-    return parseJson(body);
-  }
-
-  /**
-   * Parses a request body: the JSON tree, or 400 invalid_json (empty, not UTF-8, not JSON,
-   * duplicate keys, numbers out of range) or 413 payload_too_large (Jackson's read constraints).
+   * Parses a request body (the transport has already refused one over the size limit): the JSON
+   * tree, or 400 invalid_json (empty, not UTF-8, not JSON, duplicate keys, numbers out of range) or
+   * 413 payload_too_large (Jackson's read constraints).
    */
   JsonNode parseJson(byte[] body) throws IOException {
     if (isBlank(body)) {
@@ -545,7 +527,7 @@ final class Api {
     }
     AckMode mode = ack;
     if (forwarder != null) {
-      return onBlocking(() -> forward(publishedEvents(readJson(request))));
+      return onBlocking(() -> forward(publishedEvents(parseJson(request.body()))));
     }
     if (request.body().length > INLINE_PARSE_BYTES) {
       return onBlocking(() -> enqueue(request, mode)).thenCompose(answer -> answer);
@@ -558,7 +540,7 @@ final class Api {
    * the request's event loop once they are committed, or with 503 after the ack timeout.
    */
   private CompletableFuture<Response> enqueue(Request request, AckMode ack) throws Exception {
-    List<Event> events = publishedEvents(readJson(request));
+    List<Event> events = publishedEvents(parseJson(request.body()));
     long start = System.nanoTime();
     CompletableFuture<PublishResult> committed = aggregator.publish(events);
     if (ack == AckMode.QUEUED) {

@@ -39,7 +39,7 @@ final class ServiceMetrics {
 
   /** POST /metrics/: 201 with the stored record, 409 if its id_data is already stored. */
   Response record(Request request, Map<String, String> q) throws Exception {
-    JsonNode body = api.readJson(request);
+    JsonNode body = api.parseJson(request.body());
     ObjectNode record = validate(body);
     Instant now = Instant.now();
     record.put("timestamp", EventJson.formatTimestamp(now));

@@ -352,42 +352,32 @@ final class Transport {
       http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
       String method = request.method().name();
       String uri = request.uri();
+      int q = uri.indexOf('?');
+      String path = q < 0 ? uri : uri.substring(0, q);
       DecoderResult decoded = request.decoderResult();
-      if (decoded.cause() instanceof BodyTooLarge tooLarge) {
-        request.release();
-        closing = true; // the rest of the body is read only to be dropped
-        linger = true;
-        api.refuse(method, pathOf(uri), Api.tooLarge(tooLarge.getMessage()), this::answerLater);
-        return;
-      }
-      String refusal = decoded.isFailure() ? describe(decoded.cause()) : badTarget(uri);
+      HttpError refusal = refusal(decoded, uri);
       if (refusal != null) {
         request.release();
-        closing = true; // after a framing error the rest of the stream cannot be trusted
+        // The rest of a body over the limit, or of a stream whose framing is lost, is read only
+        // to be dropped; then the connection closes.
+        closing = true;
         linger = true;
         // A head Netty could not decode arrives as its stand-in "GET /bad-request": what the
         // client sent is not known, so the request line logs neither.
-        boolean headKnown = !(decoded.isFailure() && uri.equals("/bad-request"));
-        api.refuse(
-            headKnown ? method : "-",
-            headKnown ? pathOf(uri) : "-",
-            new HttpError(400, "bad_request", refusal),
-            this::answerLater);
+        boolean headKnown =
+            !(decoded.isFailure()
+                && !(decoded.cause() instanceof BodyTooLarge)
+                && uri.equals("/bad-request"));
+        api.refuse(headKnown ? method : "-", headKnown ? path : "-", refusal, this::answerLater);
         return;
       }
-      int q = uri.indexOf('?');
       byte[] body = new byte[request.content().readableBytes()];
       request.content().readBytes(body);
       HttpHeaders headers = request.headers();
       request.release();
       api.handle(
           new Request(
-              method,
-              q < 0 ? uri : uri.substring(0, q),
-              q < 0 ? null : uri.substring(q + 1),
-              headers,
-              body,
-              ctx.executor()),
+              method, path, q < 0 ? null : uri.substring(q + 1), headers, body, ctx.executor()),
           this::answerLater);
     }
 
@@ -453,6 +443,15 @@ final class Transport {
     }
   }
 
+  /** Why a request is refused before a route sees it, or null when it is not. */
+  private static HttpError refusal(DecoderResult decoded, String uri) {
+    if (decoded.cause() instanceof BodyTooLarge tooLarge) {
+      return Api.tooLarge(tooLarge.getMessage());
+    }
+    String why = decoded.isFailure() ? describe(decoded.cause()) : badTarget(uri);
+    return why == null ? null : new HttpError(400, "bad_request", why);
+  }
+
   /** Why Netty could not decode a request, for the client. */
   private static String describe(Throwable cause) {
     String what =
@@ -473,10 +472,5 @@ final class Transport {
       }
     }
     return null;
-  }
-
-  private static String pathOf(String uri) {
-    int q = uri.indexOf('?');
-    return q < 0 ? uri : uri.substring(0, q);
   }
 }

@@ -548,8 +548,26 @@ public final class LoadGen implements Callable<Integer> {
     String firstError;
     final Histogram latency = new Histogram();
 
-    void error(String what) {
+    /** A request answered with {@code status}; its events count when the status is 2xx. */
+    void answered(int status, String body, int events, long micros, Progress progress) {
+      latency.record(micros);
+      if (status / 100 == 2) {
+        this.events += events;
+        progress.events.addAndGet(events);
+      } else {
+        error("HTTP " + status + ": " + body, progress);
+      }
+    }
+
+    /** A request that got no answer: a transport failure, not retried. */
+    void failed(String what, long micros, Progress progress) {
+      latency.record(micros);
+      error(what, progress);
+    }
+
+    private void error(String what, Progress progress) {
       errors++;
+      progress.errors.incrementAndGet();
       if (firstError == null) {
         firstError = what;
       }

@@ -208,15 +208,12 @@ final class NioDriver {
   }
 
   private void answered(Link l) {
-    l.stats.latency.record((System.nanoTime() - l.sentAt) / 1000);
-    int status = l.reader.status();
-    if (status / 100 == 2) {
-      l.stats.events += l.current.events();
-      progress.events.addAndGet(l.current.events());
-    } else {
-      l.stats.error("HTTP " + status + ": " + l.reader.body());
-      progress.errors.incrementAndGet();
-    }
+    l.stats.answered(
+        l.reader.status(),
+        l.reader.body(),
+        l.current.events(),
+        (System.nanoTime() - l.sentAt) / 1000,
+        progress);
     if (l.reader.close()) {
       disconnect(l);
     }
@@ -229,9 +226,7 @@ final class NioDriver {
    * connection, that would recurse once per request).
    */
   private void failed(Link l, String what) {
-    l.stats.latency.record((System.nanoTime() - l.sentAt) / 1000);
-    l.stats.error(what);
-    progress.errors.incrementAndGet();
+    l.stats.failed(what, (System.nanoTime() - l.sentAt) / 1000, progress);
     disconnect(l);
     failedLinks.add(l);
   }

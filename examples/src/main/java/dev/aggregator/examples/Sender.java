@@ -99,22 +99,13 @@ final class Sender {
     long t0 = System.nanoTime();
     try {
       HttpResponse<byte[]> r = http.send(req.build(), HttpResponse.BodyHandlers.ofByteArray());
-      conn.latency.record((System.nanoTime() - t0) / 1000);
-      if (r.statusCode() / 100 == 2) {
-        conn.events += o.events();
-        progress.events.addAndGet(o.events());
-      } else {
-        conn.error("HTTP " + r.statusCode() + ": " + new String(r.body(), StandardCharsets.UTF_8));
-        progress.errors.incrementAndGet();
+      String body = new String(r.body(), StandardCharsets.UTF_8);
+      conn.answered(r.statusCode(), body, o.events(), (System.nanoTime() - t0) / 1000, progress);
+    } catch (IOException | InterruptedException e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
       }
-    } catch (IOException e) {
-      conn.latency.record((System.nanoTime() - t0) / 1000);
-      conn.error(e.toString());
-      progress.errors.incrementAndGet();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      conn.error(e.toString());
-      progress.errors.incrementAndGet();
+      conn.failed(e.toString(), (System.nanoTime() - t0) / 1000, progress);
     }
   }
 }
