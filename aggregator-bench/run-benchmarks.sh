@@ -23,11 +23,9 @@ java -cp "$JAR" dev.aggregator.bench.GrowthChart "$OUT/growth.json" "$OUT/growth
 # 3. Reopen a 10M-event store and serve; heap bytes per retained key.
 java -jar "$JAR" ReopenBenchmark -rf json -rff "$OUT/reopen.json" | tee "$OUT/reopen.log"
 
-# 4. Publish -> durable ack latency at about half of each system's peak (from step 1).
-java -jar "$JAR" LatencyBenchmark -p impl=aggregator -p callsPerSecond=80 \
-    -rf json -rff "$OUT/latency-aggregator.json" | tee "$OUT/latency-aggregator.log"
-java -jar "$JAR" LatencyBenchmark -p impl=autocommit_wal -p callsPerSecond=6 \
-    -rf json -rff "$OUT/latency-autocommit_wal.json" | tee "$OUT/latency-autocommit_wal.log"
+# 4. Publish -> durable ack latency, open loop, at about half of each system's peak (from step 1).
+java -Xms4g -Xmx8g -XX:+AlwaysPreTouch -cp "$JAR" dev.aggregator.bench.AckLatency \
+    aggregator:150000 autocommit_wal:11000 | tee "$OUT/ack-latency.jsonl"
 
 # 5. The rest of the ingest matrix, shortened: batch 1/100/1000 x dupRatio 0/0.2, NORMAL and FULL,
 #    this design against the WAL autocommit baseline and the in-memory ceiling.

@@ -38,6 +38,14 @@ abstract class Sink implements AutoCloseable {
   /** Ingests every call; returns how many events were new. */
   abstract long ingest(List<List<Event>> calls) throws Exception;
 
+  /**
+   * Starts ingesting one call; the future completes, with how many events were new, once they are
+   * durable. A synchronous system has finished the call when this returns.
+   */
+  CompletableFuture<Long> submit(List<Event> call) throws Exception {
+    return CompletableFuture.completedFuture(ingest(List.of(call)));
+  }
+
   @Override
   public abstract void close();
 
@@ -107,6 +115,11 @@ abstract class Sink implements AutoCloseable {
         accepted += window.poll().join().accepted();
       }
       return accepted;
+    }
+
+    @Override
+    CompletableFuture<Long> submit(List<Event> call) {
+      return aggregator.publish(call).thenApply(r -> (long) r.accepted());
     }
 
     @Override
