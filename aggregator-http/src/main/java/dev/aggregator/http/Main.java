@@ -191,7 +191,9 @@ public final class Main implements Callable<Integer> {
       names = "--io-threads",
       paramLabel = "N",
       defaultValue = "0",
-      description = "Event loops serving the connections; 0: one per core. Default: 0.")
+      description =
+          "Event loops serving the connections; 0: one per core but one (at least one), the"
+              + " other core being the writer's. Default: 0.")
   int ioThreads;
 
   @Option(
@@ -331,7 +333,7 @@ public final class Main implements Callable<Integer> {
             + server.port()
             + " ("
             + server.ioThreads()
-            + " I/O threads, "
+            + " I/O thread(s), "
             + server.threads()
             + ")");
     Path sqlite = Backends.sqlitePath(store, db);
