@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -61,6 +62,7 @@ public final class AckLatency {
     int calls = warmupCalls + (int) (TimeUnit.SECONDS.toNanos(seconds) / interval);
     Workload workload = new Workload(45, 0.2);
     long[] latency = new long[calls];
+    LongAdder accepted = new LongAdder();
     Path dir = BenchDirs.freshWorkDir("ack-latency-" + impl);
     try (Sink sink = Sink.open(impl, dir, SqliteDedupStore.Synchronous.NORMAL, 1)) {
       CompletableFuture<?>[] acks = new CompletableFuture<?>[calls];
@@ -72,11 +74,21 @@ public final class AckLatency {
           LockSupport.parkNanos(wait);
         }
         int slot = k;
-        acks[k] = sink.submit(call).thenRun(() -> latency[slot] = System.nanoTime() - due);
+        acks[k] =
+            sink.submit(call)
+                .thenAccept(
+                    newEvents -> {
+                      latency[slot] = System.nanoTime() - due;
+                      accepted.add(newEvents);
+                    });
       }
       CompletableFuture.allOf(acks).join(); // the writes to latency[] happen-before this returns
     } finally {
       BenchDirs.delete(dir);
+    }
+    if (accepted.sum() != workload.distinctKeys()) { // fast must not mean inexact
+      throw new IllegalStateException(
+          impl + " accepted " + accepted.sum() + " events of " + workload.distinctKeys() + " keys");
     }
     long[] measured = Arrays.copyOfRange(latency, warmupCalls, calls);
     Arrays.sort(measured);
