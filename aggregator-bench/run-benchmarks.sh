@@ -24,8 +24,12 @@ java -cp "$JAR" dev.aggregator.bench.GrowthChart "$OUT/growth.json" "$OUT/growth
 java -jar "$JAR" ReopenBenchmark -rf json -rff "$OUT/reopen.json" | tee "$OUT/reopen.log"
 
 # 4. Publish -> durable ack latency, open loop, at about half of each system's peak (from step 1).
+#    StallProbe beside it counts how often the machine itself stopped a sleeping thread for more
+#    than 20 ms (RESULTS.md, sixth round): a p99 from a run with many such stalls measures the VM.
+java -cp "$JAR" dev.aggregator.bench.StallProbe 90 | tail -1 > "$OUT/ack-latency-stalls.json" &
 java -Xms4g -Xmx8g -XX:+AlwaysPreTouch -cp "$JAR" dev.aggregator.bench.AckLatency \
-    aggregator:150000 autocommit_wal:11000 | tee "$OUT/ack-latency.jsonl"
+    aggregator:125000 autocommit_wal:8000 | tee "$OUT/ack-latency.jsonl"
+wait
 
 # 5. The rest of the ingest matrix, shortened: batch 1/100/1000 x dupRatio 0/0.2, NORMAL and FULL,
 #    this design against the WAL autocommit baseline and the in-memory ceiling.

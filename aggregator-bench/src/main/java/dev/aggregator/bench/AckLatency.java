@@ -25,7 +25,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <pre>
  * java -Xms4g -Xmx8g -XX:+AlwaysPreTouch -cp aggregator-bench/target/benchmarks.jar \
- *     dev.aggregator.bench.AckLatency aggregator:150000 autocommit_wal:11000 [seconds [warmup]]
+ *     dev.aggregator.bench.AckLatency aggregator:125000 autocommit_wal:8000 [seconds [warmup]]
  * </pre>
  *
  * <p>Each {@code impl:eventsPerSecond} runs on a fresh store, warms up ({@code warmup} seconds, 10
