@@ -15,7 +15,7 @@ import java.util.concurrent.locks.LockSupport;
  * </pre>
  *
  * <p>Prints one line per late wake-up ({@code t=} seconds since the start, {@code late=} ms), then
- * a summary: how many were over 5 ms and over 20 ms, and the latest.
+ * a summary: how many were over 5 ms and over 20 ms, and the latest wake-up (max_late_ms).
  */
 public final class StallProbe {
   private static final long PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
@@ -42,7 +42,7 @@ public final class StallProbe {
       worst = Math.max(worst, late);
     }
     System.out.printf(
-        "{\"seconds\": %d, \"late_over_5ms\": %d, \"late_over_20ms\": %d, \"latest_ms\": %.1f}%n",
+        "{\"seconds\": %d, \"late_over_5ms\": %d, \"late_over_20ms\": %d, \"max_late_ms\": %.1f}%n",
         seconds, over5, over20, worst / 1e6);
   }
 }
