@@ -1,6 +1,6 @@
 # The standalone server in a container: the same aggregator-server.jar as everywhere else.
 # Not built here (no container engine on the development machine); build the jar first:
-#   mvn -q -pl aggregator-http -am package -DskipTests
+#   mvn -q -pl aggregator-server -am package -DskipTests
 #   docker build -t aggregator-server .
 # Configure with the environment (HOST, PORT, AGGREGATOR_STORE, AGGREGATOR_SOURCE,
 # AGGREGATOR_FORWARD, AGGREGATOR_CONSUMER, AGGREGATOR_API_KEY, LOG_LEVEL) or with flags after the
@@ -8,7 +8,7 @@
 FROM eclipse-temurin:21-jre
 
 WORKDIR /app
-COPY aggregator-http/target/aggregator-server.jar /app/aggregator-server.jar
+COPY aggregator-server/target/aggregator-server.jar /app/aggregator-server.jar
 # data/ holds the SQLite file when no --store is given, logs/ the rolling log; an unprivileged user.
 RUN mkdir -p /app/data /app/logs && chown -R 10001:10001 /app
 USER 10001

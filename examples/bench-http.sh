@@ -13,7 +13,7 @@ J17=${J17:-java}
 J25=${J25:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 PORT=${PORT:-18080}
 DIR=$(mktemp -d /tmp/lg-XXXXXX)
-SERVER_JAR=${SERVER_JAR:-aggregator-http/target/aggregator-server.jar}  # SERVER_JAR=... compares another build
+SERVER_JAR=${SERVER_JAR:-aggregator-server/target/aggregator-server.jar}  # SERVER_JAR=... compares another build
 LOADGEN=examples/target/loadgen.jar
 case $CONFIG in
   srv17) CMD=("$J17" ${JFR:+-XX:StartFlightRecording=filename=$JFR,settings=profile} -jar "$SERVER_JAR" --port "$PORT" --db "$DIR/a.db" --log-file "$DIR/a.log" ${SERVER_ARGS:-}) ;;

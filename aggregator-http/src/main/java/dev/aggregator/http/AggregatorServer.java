@@ -1,6 +1,11 @@
 package dev.aggregator.http;
 
+import com.sun.net.httpserver.HttpContext;
+import com.sun.net.httpserver.HttpServer;
 import dev.aggregator.EventAggregator;
+import dev.aggregator.http.spi.Binding;
+import dev.aggregator.http.spi.HttpTransport;
+import dev.aggregator.http.spi.TransportSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -8,57 +13,63 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /*
  * Design of the HTTP server.
  *
- * Transport. Netty's HTTP/1.1 codec on NIO event loops (Transport has the why and the limits).
- * Keep-alive, TCP_NODELAY, one request at a time per connection.
+ * Layers. A transport (the JDK's com.sun.net.httpserver by default, Netty from aggregator-netty)
+ * reads requests within the limits and writes answers; the Router and its routes (PublishRoute,
+ * ReadRoutes, ServiceMetrics, UiHandler) are the API, the same on every transport; Errors is the
+ * one error shape. Mounted on an application's JDK HttpServer, the API is a handler of that server
+ * and the application's server is the transport.
  *
- * Threads. ioThreads event loops decode requests, run publishes up to the queue, and write
- * answers; a durable publish parks no thread while its commit is pending. By default there is one
- * loop per core but one, which is left to the aggregator's writer: the single thread that commits
- * every publish is busy under load, and loops beyond the remaining cores only add context switches
- * and cross-core wake-ups to each request. Measured on 2 cores, single-event publishes over 16
- * connections: one loop 50-70 us of server CPU per request and 17,000-21,500 requests/s, two
- * loops 66-83 us and 14,800-18,300 (five interleaved pairs); 100-event publishes the same with
- * either.
- * Routes that may block (reads from the store, a Redis forward, the service-metrics commit) run
- * on the blocking executor: virtual threads where the runtime has them (Java 21+, found by
- * reflection since the code is compiled for 17), else a fixed pool of named platform threads.
- *
- * Exchanges. Every request gets exactly one answer, in the one JSON error shape for every
- * failure (Errors), logged and counted once (Api).
+ * Threads. The workers run what may block: reads from the store, a Redis forward, and on the JDK
+ * transport the exchanges themselves. Virtual threads where the runtime has them (Java 21+, found by
+ * reflection since the code is compiled for 17), else a fixed pool of named platform threads. A
+ * durable publish parks no thread while its commit is pending: its answer is built where the
+ * transport says (an event loop, or a worker) when the commit completes.
  *
  * Shutdown. close() first marks the server closing (new requests: 503 unavailable, /health:
- * unhealthy), waits a bounded time for the requests in flight, then stops the listener, the
- * connections, the event loops and the blocking executor. It does not close the aggregator:
- * whoever built it owns it (Main closes it after the server, which commits everything accepted).
+ * unhealthy), waits a bounded time for the requests in flight, then stops the transport (or leaves
+ * the application's server) and the threads. It does not close the aggregator: whoever built it
+ * owns it (the standalone server closes it after this, which commits everything accepted).
  */
 /**
- * The REST API of an {@link EventAggregator} over HTTP/1.1, for the standalone jar and for
- * applications that embed it:
+ * The REST API of an {@link EventAggregator} over HTTP/1.1: on a port of its own,
  *
  * <pre>{@code
  * try (EventAggregator aggregator = EventAggregator.builder().build();
- *     AggregatorServer server = AggregatorServer.builder(aggregator).port(0).start()) {
- *   System.out.println("listening on " + server.port());
+ *     AggregatorServer server = AggregatorServer.builder(aggregator).port(8080).start()) {
  *   ...
  * }
  * }</pre>
  *
- * The contract is HTTP-API.md: {@code POST /publish}, {@code GET /events}, {@code /stats}, {@code
- * /health}, {@code /prometheus}, {@code /}, and the service-metrics API under {@code /metrics/}.
+ * or on an application's own JDK {@link HttpServer}, under a path of its choosing:
+ *
+ * <pre>{@code
+ * AggregatorServer api = AggregatorServer.builder(aggregator).mount(appServer, "/aggregator");
+ * // POST /aggregator/publish, GET /aggregator/stats, /aggregator/dashboard ...
+ * }</pre>
+ *
+ * <p>The routes: {@code POST /publish}, {@code GET /events}, {@code /stats}, {@code /health},
+ * {@code /prometheus}, {@code /}, the service-metrics API under {@code /metrics/}, and the pages
+ * {@code /dashboard}, {@code /docs} (with {@code org.webjars:swagger-ui} on the classpath) and
+ * {@code /openapi.json}, which describes them all.
  */
 public final class AggregatorServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AggregatorServer.class);
@@ -69,6 +80,12 @@ public final class AggregatorServer implements AutoCloseable {
   /** Default of {@link Builder#maxConnections}. */
   static final int DEFAULT_MAX_CONNECTIONS = 1000;
 
+  /** The default size of the platform-thread pool (Java 17-20). */
+  static final int DEFAULT_THREADS = 64;
+
+  /** A mount prefix: characters that are safe in a path and in the pages that name it. */
+  private static final Pattern PREFIX = Pattern.compile("(/[A-Za-z0-9._~-]+)+");
+
   /** When a publish is answered. */
   public enum AckMode {
     /** 200 after the events are committed, with an outcome per event. The default. */
@@ -77,68 +94,44 @@ public final class AggregatorServer implements AutoCloseable {
     QUEUED
   }
 
-  private final Transport transport;
-  private final ExecutorService blocking;
-  private final Api api;
+  private final Router router;
+  private final ExecutorService workers;
+  private final ScheduledExecutorService timer;
   private final Duration shutdownGrace;
   private final String threads;
-  private final int ioThreads;
-  private final AtomicInteger closed = new AtomicInteger();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private Binding binding; // on a port of its own
+  private HttpServer host; // mounted on an application's server
+  private HttpContext context;
 
-  private AggregatorServer(Builder b) throws IOException {
+  private AggregatorServer(Builder b, String prefix) {
+    this.shutdownGrace = b.shutdownGrace;
+    ExecutorService virtual = b.threads == 0 ? virtualThreadExecutor() : null;
+    int n = b.threads == 0 ? DEFAULT_THREADS : b.threads;
+    this.workers = virtual != null ? virtual : fixedPool(n);
+    this.threads = virtual != null ? "virtual threads" : n + " platform threads";
+    this.timer = timer();
     Limits limits =
         new Limits(b.maxBodyBytes, b.maxEventsPerRequest, b.maxNestingDepth, b.maxStringLength);
-    this.shutdownGrace = b.shutdownGrace;
-    ExecutorService virtual = virtualThreadExecutor();
-    if (virtual != null && b.threads == 0) {
-      this.blocking = virtual;
-      this.threads = "virtual threads";
-    } else {
-      int n = b.threads == 0 ? DEFAULT_THREADS : b.threads;
-      this.blocking = fixedPool(n);
-      this.threads = n + " platform threads";
-    }
-    this.ioThreads =
-        b.ioThreads == 0
-            ? Math.max(1, Runtime.getRuntime().availableProcessors() - 1)
-            : b.ioThreads;
-    this.api =
-        new Api(
-            b.aggregator,
-            limits,
-            b.ackMode,
-            b.forwarder,
+    JsonBodies bodies = new JsonBodies(limits);
+    Prometheus metrics = new Prometheus();
+    Commits commits = new Commits(b.ackTimeout, timer);
+    this.router =
+        new Router(
             new ApiKeys(b.apiKeys),
             b.protectReads,
-            blocking,
-            b.ackTimeout);
-    try {
-      this.transport =
-          new Transport(
-              api,
-              b.host,
-              b.port,
-              b.backlog,
-              ioThreads,
-              b.requestTimeout,
-              b.maxConnections,
-              b.maxBodyBytes);
-    } catch (IOException e) {
-      blocking.shutdownNow();
-      throw e;
-    }
-    log.info(
-        "aggregator-server - Started on http://{}:{} ({} I/O thread(s), {}, ack {}, {} API key(s)).",
-        b.host,
-        port(),
-        ioThreads,
-        threads,
-        b.forwarder != null ? "forward" : b.ackMode.name().toLowerCase(java.util.Locale.ROOT),
-        b.apiKeys.size());
+            new Errors(bodies),
+            metrics,
+            new UiHandler(prefix),
+            workers);
+    new ReadRoutes(b.aggregator, bodies, metrics, router::closing, router::endpoints)
+        .register(router);
+    router.route(
+        "/publish",
+        "POST",
+        new PublishRoute(b.aggregator, bodies, commits, metrics, b.ackMode, b.forwarder, workers));
+    new ServiceMetrics(b.aggregator, bodies, commits).register(router);
   }
-
-  /** The default size of the platform-thread pool (Java 17-20). */
-  static final int DEFAULT_THREADS = 64;
 
   /**
    * A builder for a server around {@code aggregator}, which the caller keeps owning (the server
@@ -148,58 +141,69 @@ public final class AggregatorServer implements AutoCloseable {
     return new Builder(aggregator);
   }
 
-  /** The port the server listens on: the one configured, or the one chosen for port 0. */
+  /** The version of this build, as {@code GET /} shows it. */
+  public static String version() {
+    return ReadRoutes.VERSION;
+  }
+
+  /** The port the API answers on: the one configured, or the one chosen for port 0. */
   public int port() {
-    return transport.address().getPort();
+    return address().getPort();
   }
 
-  /** The address the server listens on. */
+  /** The address the API answers on. */
   public InetSocketAddress address() {
-    return transport.address();
+    return binding != null ? binding.address() : host.getAddress();
   }
 
   /**
-   * What runs the routes that may block: {@code "virtual threads"} or {@code "64 platform
-   * threads"}.
+   * What serves the requests, for a start-up line: {@code "JDK HttpServer, 64 platform threads"}.
    */
-  public String threads() {
-    return threads;
-  }
-
-  /** How many event loops serve the connections. */
-  public int ioThreads() {
-    return ioThreads;
+  public String description() {
+    return (binding != null ? binding.description() : "mounted at " + context.getPath())
+        + ", "
+        + threads;
   }
 
   /**
-   * Stops the server: new requests are answered 503 {@code unavailable}, the requests in flight get
-   * up to the shutdown grace period (default 10 s) to finish, then the listener and the threads
-   * stop. Idempotent. Does not close the aggregator.
+   * Stops the API: new requests are answered 503 {@code unavailable}, the requests in flight get up
+   * to the shutdown grace period (default 10 s) to finish, then the listener and the threads stop
+   * (mounted: the API's context is removed from the application's server, which keeps running).
+   * Idempotent. Does not close the aggregator.
    */
   @Override
   public void close() {
-    if (closed.getAndIncrement() != 0) {
+    if (!closed.compareAndSet(false, true)) {
       return;
     }
-    api.beginShutdown();
-    boolean drained = api.awaitIdle(shutdownGrace);
-    if (!drained) {
+    router.beginShutdown();
+    if (!router.awaitIdle(shutdownGrace)) {
       log.warn(
           "aggregator-server - {} request(s) still in flight after {}; closing their connections",
-          api.inFlight(),
+          router.inFlight(),
           shutdownGrace);
     }
-    transport.close();
-    blocking.shutdown();
+    if (binding != null) {
+      binding.close();
+    } else {
+      host.removeContext(context);
+    }
+    timer.shutdownNow();
+    workers.shutdown();
     try {
-      if (!blocking.awaitTermination(5, TimeUnit.SECONDS)) {
-        blocking.shutdownNow();
+      if (!workers.awaitTermination(5, TimeUnit.SECONDS)) {
+        workers.shutdownNow();
       }
     } catch (InterruptedException e) {
-      blocking.shutdownNow();
+      workers.shutdownNow();
       Thread.currentThread().interrupt();
     }
     log.info("aggregator-server - Shutdown completed.");
+  }
+
+  private void stopThreads() {
+    timer.shutdownNow();
+    workers.shutdownNow();
   }
 
   private static ExecutorService virtualThreadExecutor() {
@@ -215,26 +219,40 @@ public final class AggregatorServer implements AutoCloseable {
   }
 
   private static ExecutorService fixedPool(int threads) {
-    AtomicInteger n = new AtomicInteger();
-    ThreadFactory factory =
-        r -> {
-          Thread t = new Thread(r, "aggregator-http-" + n.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        };
     return new ThreadPoolExecutor(
-        threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), factory);
+        threads,
+        threads,
+        60,
+        TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(),
+        daemons("aggregator-http-"));
+  }
+
+  /** Ack timeouts of requests whose answer thread is not a scheduler of its own. */
+  private static ScheduledExecutorService timer() {
+    ScheduledThreadPoolExecutor t =
+        new ScheduledThreadPoolExecutor(1, daemons("aggregator-timer-"));
+    t.setRemoveOnCancelPolicy(true); // cancelled timeouts (nearly all) leave the queue at once
+    return t;
+  }
+
+  private static ThreadFactory daemons(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   /**
    * Configures and starts an {@link AggregatorServer}. Setters check their value at once; {@link
-   * #start()} binds the port.
+   * #start()} binds the port, {@link #mount} adds the API to an application's server.
    */
   public static final class Builder {
     private final EventAggregator aggregator;
     private String host = "127.0.0.1";
     private int port = 8080;
-    private int backlog = 1024;
     private final List<String> apiKeys = new ArrayList<>();
     private boolean protectReads;
     private long maxBodyBytes = 10L << 20;
@@ -244,11 +262,11 @@ public final class AggregatorServer implements AutoCloseable {
     private AckMode ackMode = AckMode.DURABLE;
     private PublishForwarder forwarder;
     private int threads;
-    private int ioThreads;
     private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
     private Duration ackTimeout = Duration.ofSeconds(30);
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private Duration shutdownGrace = Duration.ofSeconds(10);
+    private HttpTransport transport = new JdkTransport();
 
     private Builder(EventAggregator aggregator) {
       this.aggregator = Objects.requireNonNull(aggregator, "aggregator");
@@ -272,6 +290,15 @@ public final class AggregatorServer implements AutoCloseable {
         throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
       }
       this.port = port;
+      return this;
+    }
+
+    /**
+     * How requests are carried: the JDK's {@code com.sun.net.httpserver} by default; {@code new
+     * dev.aggregator.netty.NettyTransport()} from {@code aggregator-netty} for Netty.
+     */
+    public Builder transport(HttpTransport transport) {
+      this.transport = Objects.requireNonNull(transport, "transport");
       return this;
     }
 
@@ -351,9 +378,9 @@ public final class AggregatorServer implements AutoCloseable {
     }
 
     /**
-     * A fixed pool of this many platform threads for the routes that may block (reads, forwards).
-     * Default 0: virtual threads on Java 21+, {@value AggregatorServer#DEFAULT_THREADS} platform
-     * threads before.
+     * A fixed pool of this many platform threads as the workers (store reads, forwards, and the JDK
+     * transport's exchanges). Default 0: virtual threads on Java 21+, {@value
+     * AggregatorServer#DEFAULT_THREADS} platform threads before.
      */
     public Builder threads(int threads) {
       if (threads < 0) {
@@ -364,21 +391,10 @@ public final class AggregatorServer implements AutoCloseable {
     }
 
     /**
-     * How many event loops serve the connections. Default 0: one per available processor but one
-     * (at least one), the other being the aggregator writer's.
-     */
-    public Builder ioThreads(int threads) {
-      if (threads < 0) {
-        throw new IllegalArgumentException("ioThreads must not be negative, was " + threads);
-      }
-      this.ioThreads = threads;
-      return this;
-    }
-
-    /**
      * How long a client may take to send a whole request, counted from when the server starts
      * waiting for it (the connection opened, or the previous answer was written), and to take an
-     * answer; a connection over it is closed. Bounds slow and idle clients. Default 60 s.
+     * answer; a connection over it is closed. Bounds slow and idle clients. Default 60 s. (On the
+     * JDK transport the idle part is the JDK server's, set once per JVM: see the README.)
      */
     public Builder requestTimeout(Duration timeout) {
       this.requestTimeout = positive(timeout, "requestTimeout");
@@ -405,7 +421,7 @@ public final class AggregatorServer implements AutoCloseable {
     /**
      * The most connections open at once; one more is closed as soon as it is accepted, instead of
      * the server running out of file descriptors. Default {@value
-     * AggregatorServer#DEFAULT_MAX_CONNECTIONS}.
+     * AggregatorServer#DEFAULT_MAX_CONNECTIONS}. (On the JDK transport, one value per JVM.)
      */
     public Builder maxConnections(int connections) {
       if (connections < 1) {
@@ -432,12 +448,71 @@ public final class AggregatorServer implements AutoCloseable {
      *     cause is the {@link java.net.BindException}
      */
     public AggregatorServer start() {
+      AggregatorServer server = new AggregatorServer(this, "");
       try {
-        return new AggregatorServer(this);
+        server.binding =
+            transport.bind(
+                new TransportSettings(
+                    new InetSocketAddress(host, port),
+                    1024,
+                    requestTimeout,
+                    maxConnections,
+                    maxBodyBytes,
+                    server.workers),
+                server.router);
       } catch (IOException e) {
+        server.stopThreads();
         throw new UncheckedIOException(
             "cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
       }
+      server.logStarted(host + ":" + server.port(), ackMode, forwarder, apiKeys.size());
+      return server;
     }
+
+    /**
+     * Serves the API on {@code server}, an application's own JDK HTTP server, under {@code prefix}:
+     * {@code POST <prefix>/publish}, {@code GET <prefix>/stats} and so on. The application's server
+     * and its executor carry the requests, with its own timeouts and connection limits; this API
+     * still refuses bodies over {@link #maxBodyBytes} before reading them. {@link
+     * AggregatorServer#close()} removes the API from the server and leaves the server running. The
+     * host, port, transport, request timeout and connection cap of this builder do not apply.
+     *
+     * @param prefix a path like {@code "/aggregator"}, or {@code ""} for the server's root
+     * @throws IllegalArgumentException if the prefix is not a plain path, or the server already has
+     *     a context there
+     */
+    public AggregatorServer mount(HttpServer server, String prefix) {
+      Objects.requireNonNull(server, "server");
+      Objects.requireNonNull(prefix, "prefix");
+      if (!prefix.isEmpty() && !PREFIX.matcher(prefix).matches()) {
+        throw new IllegalArgumentException(
+            "prefix must be empty or a path like /aggregator (letters, digits, . _ ~ -), was '"
+                + prefix
+                + "'");
+      }
+      AggregatorServer api = new AggregatorServer(this, prefix);
+      try {
+        api.context =
+            server.createContext(
+                prefix + "/",
+                new JdkExchangeHandler(
+                    api.router, prefix, maxBodyBytes, api.workers, ExchangeWatchdog.NONE));
+      } catch (RuntimeException e) {
+        api.stopThreads();
+        throw e;
+      }
+      api.host = server;
+      api.logStarted("<application server>" + prefix + "/", ackMode, forwarder, apiKeys.size());
+      return api;
+    }
+  }
+
+  private void logStarted(String where, AckMode ackMode, PublishForwarder forwarder, int keys) {
+    log.info(
+        "aggregator-server - Started on {} ({}, ack {}, {} API key(s)).",
+        where,
+        description(),
+        forwarder != null ? "forward" : ackMode.name().toLowerCase(Locale.ROOT),
+        keys);
   }
 }

@@ -1,10 +1,10 @@
 package dev.aggregator.http;
 
-import io.netty.handler.codec.http.HttpHeaders;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The configured API keys and the check of a request against them. Keys are kept as SHA-256 digests
@@ -23,7 +23,7 @@ final class ApiKeys {
   }
 
   /** Whether the request carries one of the keys, as a Bearer token or in X-API-Key. */
-  boolean allows(HttpHeaders headers) {
+  boolean allows(Function<String, String> headers) {
     String presented = presented(headers);
     if (presented == null) {
       return false;
@@ -37,12 +37,12 @@ final class ApiKeys {
     return match;
   }
 
-  private static String presented(HttpHeaders headers) {
-    String auth = headers.get("Authorization");
+  private static String presented(Function<String, String> headers) {
+    String auth = headers.apply("Authorization");
     if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return auth.substring(7).strip();
     }
-    String key = headers.get("X-API-Key");
+    String key = headers.apply("X-API-Key");
     return key == null ? null : key.strip();
   }
 

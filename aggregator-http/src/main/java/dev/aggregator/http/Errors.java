@@ -3,13 +3,14 @@ package dev.aggregator.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aggregator.AggregatorClosedException;
 import dev.aggregator.EventValidationException;
 import dev.aggregator.QueueFullException;
 import dev.aggregator.StoreException;
+import dev.aggregator.http.spi.ApiResponse;
+import dev.aggregator.http.spi.Refusal;
 import java.util.Map;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -24,18 +25,24 @@ import org.slf4j.LoggerFactory;
 final class Errors {
   private static final Logger log = LoggerFactory.getLogger(Errors.class);
 
-  private final ObjectMapper mapper;
+  private final JsonBodies bodies;
 
-  Errors(ObjectMapper mapper) {
-    this.mapper = mapper;
+  Errors(JsonBodies bodies) {
+    this.bodies = bodies;
   }
 
-  Response toResponse(Throwable t, String method, String path, String requestId) {
+  /** The answer to a request a transport refused. */
+  ApiResponse refused(Refusal r) {
+    return error(
+        r.status(), r.code(), LogSafe.escape(r.message()), null, Map.of("Connection", "close"));
+  }
+
+  ApiResponse toResponse(Throwable t, String method, String path, String requestId) {
     if (t instanceof HttpError e) {
       return error(e.status, e.code, e.getMessage(), e.details, e.headers);
     }
     if (t instanceof EventValidationException e) {
-      ArrayNode details = mapper.createArrayNode();
+      ArrayNode details = bodies.array();
       for (EventValidationException.Violation v : e.violations()) {
         details.addObject().put("index", v.index()).put("field", v.field()).put("rule", v.rule());
       }
@@ -67,7 +74,7 @@ final class Errors {
                   + ", reason in /health and the server log)",
               null);
       body.put("error_id", errorId);
-      return json(503, body, Map.of("Retry-After", "1"));
+      return bodies.json(503, body, Map.of("Retry-After", "1"));
     }
     if (t instanceof StreamConstraintsException e) {
       // Checked before StreamConstraints' supertype: a size limit, not broken JSON.
@@ -110,7 +117,7 @@ final class Errors {
             "internal server error; error_id " + errorId + " is in the server log",
             null);
     body.put("error_id", errorId);
-    return json(500, body, Map.of());
+    return bodies.json(500, body, Map.of());
   }
 
   /**
@@ -121,29 +128,21 @@ final class Errors {
     return reason == null ? null : reason.replaceAll("(?:/[^/\\s:()'\"]+)+/", "");
   }
 
-  Response unavailable() {
+  ApiResponse unavailable() {
     return error(503, "unavailable", "the server is shutting down", null, Map.of());
   }
 
-  Response error(
+  ApiResponse error(
       int status, String code, String message, JsonNode details, Map<String, String> headers) {
-    return json(status, body(code, message, details), headers);
+    return bodies.json(status, body(code, message, details), headers);
   }
 
   private ObjectNode body(String code, String message, JsonNode details) {
-    ObjectNode body = mapper.createObjectNode();
+    ObjectNode body = bodies.object();
     body.put("error", code);
     body.put("message", message);
-    body.set("details", details == null ? mapper.createArrayNode() : details);
+    body.set("details", details == null ? bodies.array() : details);
     return body;
-  }
-
-  Response json(int status, Object body, Map<String, String> headers) {
-    try {
-      return new Response(status, Response.JSON, mapper.writeValueAsBytes(body), headers);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot write a response body", e);
-    }
   }
 
   private static String firstLine(String s) {

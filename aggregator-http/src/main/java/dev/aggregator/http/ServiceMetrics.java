@@ -1,7 +1,6 @@
 package dev.aggregator.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aggregator.Event;
@@ -12,49 +11,66 @@ import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
 import dev.aggregator.PublishResult;
 import dev.aggregator.StoredEvent;
+import dev.aggregator.http.spi.ApiRequest;
+import dev.aggregator.http.spi.ApiResponse;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The service-metrics API ({@code /metrics/}): each record is an event on the internal topic
- * {@value Api#METRICS_TOPIC} keyed by its {@code id_data}, so a resent record is a duplicate like
- * any other event, durably and exactly, and the records survive restarts with the events.
+ * {@value JsonBodies#METRICS_TOPIC} keyed by its {@code id_data}, so a resent record is a duplicate
+ * like any other event, durably and exactly, and the records survive restarts with the events.
  */
 final class ServiceMetrics {
   private static final String[] NUMBERS = {"cpu_usage", "memory_usage", "latency"};
 
   private final EventAggregator aggregator;
-  private final ObjectMapper mapper;
-  private final Api api;
+  private final JsonBodies bodies;
+  private final Commits commits;
 
-  ServiceMetrics(EventAggregator aggregator, ObjectMapper mapper, Api api) {
+  ServiceMetrics(EventAggregator aggregator, JsonBodies bodies, Commits commits) {
     this.aggregator = aggregator;
-    this.mapper = mapper;
-    this.api = api;
+    this.bodies = bodies;
+    this.commits = commits;
   }
 
-  /** POST /metrics/: 201 with the stored record, 409 if its id_data is already stored. */
-  Response record(Request request, Map<String, String> q) throws Exception {
-    JsonNode body = api.parseJson(request.body());
-    ObjectNode record = validate(body);
+  void register(Router router) {
+    router.blocking("/metrics/", "GET", this::list);
+    router.route("/metrics/", "POST", this::record);
+    router.blocking("/metrics/summary", "GET", this::summary);
+  }
+
+  /**
+   * POST /metrics/: 201 with the stored record, 409 if its id_data is already stored; answered
+   * after the commit, like a durable publish.
+   */
+  private CompletableFuture<ApiResponse> record(ApiRequest request, Map<String, String> q)
+      throws Exception {
+    ObjectNode record = validate(bodies.parse(request.body()));
     Instant now = Instant.now();
     record.put("timestamp", EventJson.formatTimestamp(now));
     String id = record.get("id_data").textValue();
     Event event =
-        new Event(Api.METRICS_TOPIC, id, now, record.get("service_name").textValue(), record);
-    PublishResult result = api.awaitCommit(aggregator.publish(event));
+        new Event(
+            JsonBodies.METRICS_TOPIC, id, now, record.get("service_name").textValue(), record);
+    return commits.answer(
+        aggregator.publish(event), request.answerOn(), result -> answer(result, id, record));
+  }
+
+  private ApiResponse answer(PublishResult result, String id, ObjectNode record) {
     if (result.outcome(0) == Outcome.DUPLICATE) {
-      ObjectNode err = mapper.createObjectNode();
+      ObjectNode err = bodies.object();
       err.put("error", "duplicate");
       err.put("message", "a metric with id_data '" + id + "' is already recorded");
       err.put("detail", "Metric with id_data " + id + " already exists");
-      return api.errors.json(409, err, Map.of());
+      return bodies.json(409, err, Map.of());
     }
-    return api.errors.json(201, record, Map.of());
+    return bodies.json(201, record, Map.of());
   }
 
   private ObjectNode validate(JsonNode body) {
@@ -88,7 +104,7 @@ final class ServiceMetrics {
       }
     }
     if (!problems.isEmpty()) {
-      ArrayNode details = mapper.createArrayNode();
+      ArrayNode details = bodies.array();
       StringBuilder message = new StringBuilder("invalid metric record: ");
       for (String[] p : problems) {
         details.addObject().put("field", p[0]).put("rule", p[1]);
@@ -97,7 +113,7 @@ final class ServiceMetrics {
       message.setLength(message.length() - 2);
       throw new HttpError(422, "validation_failed", message.toString(), details, Map.of());
     }
-    ObjectNode record = mapper.createObjectNode();
+    ObjectNode record = bodies.object();
     record.put("id_data", body.get("id_data").textValue());
     record.put("service_name", body.get("service_name").textValue());
     for (String f : NUMBERS) {
@@ -108,28 +124,31 @@ final class ServiceMetrics {
   }
 
   /** GET /metrics/: the records, oldest first, paged like /events; the next cursor in a header. */
-  Response list(Request request, Map<String, String> q) {
-    int limit = Api.intParameter(q, "limit", EventQuery.DEFAULT_LIMIT, 1, EventQuery.MAX_LIMIT);
+  private ApiResponse list(ApiRequest request, Map<String, String> q) {
+    int limit =
+        QueryParameters.intParameter(q, "limit", EventQuery.DEFAULT_LIMIT, 1, EventQuery.MAX_LIMIT);
     EventPage page =
-        api.page(EventQuery.topic(Api.METRICS_TOPIC).limit(limit).after(q.get("after")));
-    ArrayNode list = mapper.createArrayNode();
+        ReadRoutes.page(
+            aggregator,
+            EventQuery.topic(JsonBodies.METRICS_TOPIC).limit(limit).after(q.get("after")));
+    ArrayNode list = bodies.array();
     for (StoredEvent e : page.events()) {
       list.add(e.event().payload());
     }
     Map<String, String> headers =
         page.next() == null ? Map.of() : Map.of("X-Next-Cursor", page.next());
-    return api.errors.json(200, list, headers);
+    return bodies.json(200, list, headers);
   }
 
   /** GET /metrics/summary: per service, in first-seen order. */
-  Response summary(Request request, Map<String, String> q) {
+  private ApiResponse summary(ApiRequest request, Map<String, String> q) {
     Map<String, List<JsonNode>> byService = new LinkedHashMap<>();
     String after = null;
     long total = 0;
     do {
       EventPage page =
           aggregator.events(
-              EventQuery.topic(Api.METRICS_TOPIC).limit(EventQuery.MAX_LIMIT).after(after));
+              EventQuery.topic(JsonBodies.METRICS_TOPIC).limit(EventQuery.MAX_LIMIT).after(after));
       for (StoredEvent e : page.events()) {
         JsonNode r = e.event().payload();
         byService.computeIfAbsent(r.path("service_name").asText(), k -> new ArrayList<>()).add(r);
@@ -137,11 +156,11 @@ final class ServiceMetrics {
       }
       after = page.next();
     } while (after != null);
-    ObjectNode body = mapper.createObjectNode();
+    ObjectNode body = bodies.object();
     body.put("total_records", total);
     ObjectNode services = body.putObject("services");
     byService.forEach((name, records) -> services.set(name, summarize(records)));
-    return api.errors.json(200, body, Map.of());
+    return bodies.json(200, body, Map.of());
   }
 
   private ObjectNode summarize(List<JsonNode> records) {
@@ -166,7 +185,7 @@ final class ServiceMetrics {
       latencies.add(r.path("latency").asDouble());
     }
     Collections.sort(latencies);
-    ObjectNode s = mapper.createObjectNode();
+    ObjectNode s = bodies.object();
     s.put("count", n);
     s.put("avg_cpu_usage", round(cpuSum / n));
     s.put("max_cpu_usage", cpuMax);

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class AggregatorServerTest {
 
   @Test
-  void builder_badValues_failFastNamingTheValue() {
+  void builder_badValues_failFastNamingTheValue() throws Exception {
     try (EventAggregator agg = EventAggregator.builder().store(new InMemoryDedupStore()).build()) {
       AggregatorServer.Builder b = AggregatorServer.builder(agg);
       IllegalArgumentException port =
@@ -32,19 +32,23 @@ class AggregatorServerTest {
       IllegalArgumentException cap =
           assertThrows(IllegalArgumentException.class, () -> b.maxConnections(0));
       assertTrue(cap.getMessage().contains("was 0"), cap.getMessage());
-      assertThrows(IllegalArgumentException.class, () -> b.ioThreads(-1));
+      IllegalArgumentException prefix =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> b.mount(com.sun.net.httpserver.HttpServer.create(), "/a b"));
+      assertTrue(prefix.getMessage().contains("'/a b'"), prefix.getMessage());
     }
   }
 
   @Test
   void start_portZero_realPortAndIdempotentCloseLeavesAggregatorOpen() {
     try (EventAggregator agg = EventAggregator.builder().store(new InMemoryDedupStore()).build()) {
-      AggregatorServer server = AggregatorServer.builder(agg).port(0).start();
+      AggregatorServer server = TestServer.builder(agg).start();
       assertTrue(server.port() > 0);
       assertTrue(
-          server.threads().equals("virtual threads")
-              || server.threads().equals("64 platform threads"),
-          server.threads());
+          server.description().endsWith(", virtual threads")
+              || server.description().endsWith(", 64 platform threads"),
+          server.description());
       server.close();
       server.close();
       // The server does not own the aggregator: it still takes events.
@@ -55,11 +59,10 @@ class AggregatorServerTest {
   @Test
   void start_portTaken_uncheckedIoWithBindCause() {
     try (EventAggregator agg = EventAggregator.builder().store(new InMemoryDedupStore()).build();
-        AggregatorServer first = AggregatorServer.builder(agg).port(0).start()) {
+        AggregatorServer first = TestServer.builder(agg).start()) {
       UncheckedIOException e =
           assertThrows(
-              UncheckedIOException.class,
-              () -> AggregatorServer.builder(agg).port(first.port()).start());
+              UncheckedIOException.class, () -> TestServer.builder(agg).port(first.port()).start());
       assertTrue(e.getCause() instanceof BindException, String.valueOf(e.getCause()));
       assertTrue(e.getMessage().contains(String.valueOf(first.port())), e.getMessage());
     }

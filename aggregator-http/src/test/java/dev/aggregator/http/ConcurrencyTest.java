@@ -32,8 +32,8 @@ class ConcurrencyTest {
 
   @TempDir Path dir;
 
-  private static HttpRequest publish(URI base, String topic, String id) {
-    return HttpRequest.newBuilder(base.resolve("/publish"))
+  private static HttpRequest publish(String base, String topic, String id) {
+    return HttpRequest.newBuilder(URI.create(base + "/publish"))
         .timeout(Duration.ofSeconds(30))
         .POST(
             HttpRequest.BodyPublishers.ofString(
@@ -136,7 +136,7 @@ class ConcurrencyTest {
                           .append("\"}");
                     }
                     HttpRequest req =
-                        HttpRequest.newBuilder(s.base.resolve("/publish"))
+                        HttpRequest.newBuilder(URI.create(s.base + "/publish"))
                             .POST(HttpRequest.BodyPublishers.ofString(b.append(']').toString()))
                             .build();
                     if (http.send(req, HttpResponse.BodyHandlers.discarding()).statusCode()

@@ -146,11 +146,7 @@ class DashboardBrowserIT {
     aggregator =
         EventAggregator.builder().store(SqliteDedupStore.open(dir.resolve("agg.db"))).build();
     server =
-        AggregatorServer.builder(aggregator)
-            .port(0)
-            .apiKeys(keys)
-            .protectReads(!keys.isEmpty())
-            .start();
+        TestServer.builder(aggregator).port(0).apiKeys(keys).protectReads(!keys.isEmpty()).start();
     base = "http://127.0.0.1:" + server.port();
     drainLogs(); // what earlier tests left in the browser's logs is theirs
   }

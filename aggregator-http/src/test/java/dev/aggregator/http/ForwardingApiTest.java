@@ -52,7 +52,7 @@ class ForwardingApiTest {
           }
           return ids;
         };
-    server = AggregatorServer.builder(aggregator).port(0).forwarder(forwarder).start();
+    server = TestServer.builder(aggregator).port(0).forwarder(forwarder).start();
   }
 
   @AfterEach

@@ -7,6 +7,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.aggregator.Event;
 import dev.aggregator.EventAggregator;
 import dev.aggregator.PublishResult;
+import dev.aggregator.http.spi.ApiResponse;
 import dev.aggregator.store.InMemoryDedupStore;
 import java.util.List;
 import java.util.Set;
@@ -31,22 +32,15 @@ class RequestFuzzTest {
   private static final Set<Integer> CLIENT_ERRORS = Set.of(400, 413, 422);
 
   private static EventAggregator aggregator;
-  private static Api api;
+  private static JsonBodies bodies;
+  private static Errors errors;
 
   @BeforeAll
   static void start() {
     aggregator = EventAggregator.builder().store(new InMemoryDedupStore()).build();
     // Small limits, so the fuzzer reaches them with small inputs.
-    api =
-        new Api(
-            aggregator,
-            new Limits(64 << 10, 50, 16, 1024),
-            AggregatorServer.AckMode.DURABLE,
-            null, // no forwarder: publishes go to the aggregator
-            new ApiKeys(List.of()),
-            false,
-            Runnable::run,
-            java.time.Duration.ofSeconds(30));
+    bodies = new JsonBodies(new Limits(64 << 10, 50, 16, 1024));
+    errors = new Errors(bodies);
   }
 
   @AfterAll
@@ -58,12 +52,12 @@ class RequestFuzzTest {
   void publishBody_anyBytes_resultOrDocumentedClientError(byte[] body) throws Exception {
     List<Event> events;
     try {
-      events = api.publishedEvents(api.parseJson(body));
+      events = bodies.publishedEvents(bodies.parse(body));
       PublishResult r = aggregator.publish(events).get();
       assertEquals(events.size(), r.accepted() + r.duplicates());
     } catch (Exception e) {
       Throwable t = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
-      Response answer = api.errors.toResponse(t, "POST", "/publish", "fuzz");
+      ApiResponse answer = errors.toResponse(t, "POST", "/publish", "fuzz");
       assertTrue(
           CLIENT_ERRORS.contains(answer.status()),
           () ->

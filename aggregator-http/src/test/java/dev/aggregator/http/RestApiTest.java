@@ -323,7 +323,7 @@ class RestApiTest {
   @Test
   void publish_reservedMetricsTopic_422() {
     try (TestServer s = sqlite()) {
-      Reply r = s.post("/publish", ev(Api.METRICS_TOPIC, "x"));
+      Reply r = s.post("/publish", ev(JsonBodies.METRICS_TOPIC, "x"));
       assertEquals(422, r.status());
       assertEquals("topic", r.json().get("details").get(0).get("field").asText());
     }

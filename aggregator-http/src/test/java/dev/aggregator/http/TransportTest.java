@@ -10,21 +10,21 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The transport's own rules on a real server: slow and idle clients are closed after the request
- * timeout while others are served, the connection cap, pipelined requests answered in order, and
- * HTTP/1.0 keep-alive. (SlowClientIT checks the same limits on the jar, through its flags.)
+ * The transport's own rules on a real server: slow clients are closed after the request timeout
+ * while others are served, pipelined requests answered in order, 100-continue, half-close and
+ * HTTP/1.0 keep-alive. (ConnectionLimitsTest has idle connections and the connection cap;
+ * SlowClientIT checks the limits on the jar, through its flags.)
  */
 class TransportTest {
-  private static final byte[] HEALTH =
+  static final byte[] HEALTH =
       "GET /health HTTP/1.1\r\nHost: t\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
   /** Reads until the server closes; the bytes read. Fails after 10 s. */
-  private static String readUntilClosed(Socket s) throws IOException {
+  static String readUntilClosed(Socket s) throws IOException {
     s.setSoTimeout(10_000);
     InputStream in = s.getInputStream();
     StringBuilder got = new StringBuilder();
@@ -40,11 +40,10 @@ class TransportTest {
   }
 
   @Test
-  void slowAndIdleClients_closedAfterTheRequestTimeout_othersServedMeanwhile() throws Exception {
+  void slowClients_closedAfterTheRequestTimeout_othersServedMeanwhile() throws Exception {
     try (TestServer t = TestServer.inMemory(b -> b.requestTimeout(Duration.ofMillis(500)))) {
-      int port = t.server.port();
-      try (Socket idle = new Socket("127.0.0.1", port);
-          Socket slowHead = new Socket("127.0.0.1", port);
+      int port = t.port();
+      try (Socket slowHead = new Socket("127.0.0.1", port);
           Socket slowBody = new Socket("127.0.0.1", port)) {
         slowHead.getOutputStream().write(bytes("POST /publish HTTP/1.1\r\nHost: t\r\n"));
         slowBody
@@ -52,7 +51,7 @@ class TransportTest {
             .write(bytes("POST /publish HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{"));
         long t0 = System.nanoTime();
         assertEquals(200, t.post("/publish", "{\"topic\":\"t\",\"event_id\":\"beside\"}").status());
-        for (Socket s : List.of(idle, slowHead, slowBody)) {
+        for (Socket s : List.of(slowHead, slowBody)) {
           assertEquals("", readUntilClosed(s), "closed without an answer");
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -65,7 +64,7 @@ class TransportTest {
   @Test
   void keepAliveConnection_idleShorterThanTheTimeout_staysOpenForTheNextRequest() throws Exception {
     try (TestServer t = TestServer.inMemory(b -> b.requestTimeout(Duration.ofSeconds(5)));
-        Socket s = new Socket("127.0.0.1", t.server.port())) {
+        Socket s = new Socket("127.0.0.1", t.port())) {
       s.setSoTimeout(10_000);
       for (int i = 0; i < 3; i++) {
         s.getOutputStream().write(HEALTH);
@@ -75,53 +74,9 @@ class TransportTest {
   }
 
   @Test
-  void connectionsOverTheCap_closedAtOnce_servedAgainOnceOthersClose() throws Exception {
-    try (TestServer t = TestServer.inMemory(b -> b.maxConnections(3))) {
-      int port = t.server.port();
-      List<Socket> open = new ArrayList<>();
-      try {
-        for (int i = 0; i < 3; i++) {
-          Socket s = new Socket("127.0.0.1", port);
-          s.setSoTimeout(10_000);
-          s.getOutputStream().write(HEALTH);
-          assertTrue(readAnswer(s.getInputStream()).startsWith("HTTP/1.1 200"));
-          open.add(s);
-        }
-        try (Socket extra = new Socket("127.0.0.1", port)) {
-          try {
-            extra.getOutputStream().write(HEALTH);
-          } catch (SocketException e) {
-            // closed before the request was written: refused as well
-          }
-          assertEquals("", readUntilClosed(extra), "the fourth connection got an answer");
-        }
-      } finally {
-        for (Socket s : open) {
-          s.close();
-        }
-      }
-      // The count falls as the server sees the closes: retry until a deadline.
-      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-      while (true) {
-        try (Socket s = new Socket("127.0.0.1", port)) {
-          s.setSoTimeout(5_000);
-          s.getOutputStream().write(HEALTH);
-          String answer = readAnswer(s.getInputStream());
-          if (answer.startsWith("HTTP/1.1 200")) {
-            break;
-          }
-        } catch (IOException e) {
-          // still over the cap
-        }
-        assertTrue(System.nanoTime() < deadline, "no service after the other connections closed");
-      }
-    }
-  }
-
-  @Test
   void pipelinedRequests_answeredInOrderOnOneConnection() throws Exception {
     try (TestServer t = TestServer.inMemory();
-        Socket s = new Socket("127.0.0.1", t.server.port())) {
+        Socket s = new Socket("127.0.0.1", t.port())) {
       s.setSoTimeout(10_000);
       StringBuilder requests = new StringBuilder();
       for (int i = 0; i < 20; i++) {
@@ -144,7 +99,7 @@ class TransportTest {
   @Test
   void expect100Continue_continuedWhenTheBodyFits_apis413WhenItDoesNot() throws Exception {
     try (TestServer t = TestServer.inMemory(b -> b.maxBodyBytes(1000));
-        Socket s = new Socket("127.0.0.1", t.server.port())) {
+        Socket s = new Socket("127.0.0.1", t.port())) {
       s.setSoTimeout(10_000);
       String body = "{\"topic\":\"t\",\"event_id\":\"continued\"}";
       OutputStream out = s.getOutputStream();
@@ -162,6 +117,12 @@ class TransportTest {
               "POST /publish HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
                   + "Content-Length: 5000\r\n\r\n"));
       String refused = readAnswer(in);
+      if (refused.startsWith("HTTP/1.1 100")) {
+        // The JDK server says 100 Continue before its handler sees the request; the 413 follows,
+        // which an HTTP client reads as the final answer (RFC 9110 15.2).
+        assertTrue(TestServer.onJdk(), "an interim 100 on " + TestServer.TRANSPORT);
+        refused = readAnswer(in);
+      }
       assertTrue(refused.startsWith("HTTP/1.1 413"), refused);
       assertTrue(refused.contains("\"error\":\"payload_too_large\""), refused);
       assertTrue(refused.contains("body of 5000 bytes is larger than the limit of 1000"), refused);
@@ -171,7 +132,7 @@ class TransportTest {
   @Test
   void clientHalfClosesAfterItsRequest_stillGetsTheAnswer() throws Exception {
     try (TestServer t = TestServer.inMemory();
-        Socket s = new Socket("127.0.0.1", t.server.port())) {
+        Socket s = new Socket("127.0.0.1", t.port())) {
       s.getOutputStream().write(bytes(publish("half")));
       s.shutdownOutput(); // a durable publish: the answer comes after the commit
       String all = readUntilClosed(s);
@@ -182,7 +143,7 @@ class TransportTest {
   @Test
   void pipelinedRequestThenOneOverTheLimit_answeredInOrder_thenClosed() throws Exception {
     try (TestServer t = TestServer.inMemory(b -> b.maxBodyBytes(1000));
-        Socket s = new Socket("127.0.0.1", t.server.port())) {
+        Socket s = new Socket("127.0.0.1", t.port())) {
       s.setSoTimeout(10_000);
       s.getOutputStream()
           .write(
@@ -201,25 +162,29 @@ class TransportTest {
   @Test
   void http10KeepAlive_answeredWithKeepAlive_http10Plain_closed() throws Exception {
     try (TestServer t = TestServer.inMemory()) {
-      try (Socket s = new Socket("127.0.0.1", t.server.port())) {
+      try (Socket s = new Socket("127.0.0.1", t.port())) {
         s.setSoTimeout(10_000);
         byte[] keep = bytes("GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
         s.getOutputStream().write(keep);
         String first = readAnswer(s.getInputStream());
-        assertTrue(first.toLowerCase().contains("connection: keep-alive"), first);
+        assertTrue(
+            first.toLowerCase(java.util.Locale.ROOT).contains("connection: keep-alive"), first);
         s.getOutputStream().write(keep);
         assertTrue(readAnswer(s.getInputStream()).contains(" 200 "));
       }
-      try (Socket s = new Socket("127.0.0.1", t.server.port())) {
+      try (Socket s = new Socket("127.0.0.1", t.port())) {
         s.getOutputStream().write(bytes("GET /health HTTP/1.0\r\n\r\n"));
         String all = readUntilClosed(s);
-        assertTrue(all.contains(" 200 ") && all.contains("connection: close"), all);
+        assertTrue(
+            all.contains(" 200 ")
+                && all.toLowerCase(java.util.Locale.ROOT).contains("connection: close"),
+            all);
       }
     }
   }
 
   /** One answer: its head (lower-case header names, as Netty writes them) and body. */
-  private static String readAnswer(InputStream in) throws IOException {
+  static String readAnswer(InputStream in) throws IOException {
     StringBuilder head = new StringBuilder();
     while (!head.toString().endsWith("\r\n\r\n")) {
       int c = in.read();
@@ -248,7 +213,7 @@ class TransportTest {
         + body;
   }
 
-  private static byte[] bytes(String s) {
+  static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.US_ASCII);
   }
 }

@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -30,9 +27,9 @@ class UiHandlerTest {
           "/docs/swagger-ui-bundle.js", "text/javascript; charset=utf-8",
           "/docs/favicon-32x32.png", "image/png");
 
-  /** src="..." and href="..." in our HTML, url(...) in CSS, fetch/api('...') in our JS. */
+  /** src="..." and href="..." in our HTML, url(...) in CSS, api('...') in our JS. */
   private static final Pattern REFERENCE =
-      Pattern.compile("(?:src|href)=\"([^\"]*)\"|url\\(([^)]*)\\)|(?:api|fetch)\\('([^']*)'");
+      Pattern.compile("(?:src|href)=\"([^\"]*)\"|url\\(([^)]*)\\)|api\\('([^']*)'");
 
   private TestServer server;
 
@@ -80,41 +77,55 @@ class UiHandlerTest {
   }
 
   @Test
-  void pages_referenceOnlyTheirOwnServer() throws IOException {
-    List<String> references = new ArrayList<>();
-    for (String file :
-        List.of("dashboard.html", "dashboard.js", "dashboard.css", "docs.html", "docs-init.js")) {
-      String text = resource("dev/aggregator/http/ui/" + file);
-      Matcher m = REFERENCE.matcher(text);
-      while (m.find()) {
-        String ref = m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3);
-        references.add(file + ": " + ref);
-        assertTrue(
-            ref.startsWith("/") || ref.startsWith("data:"),
-            file + " references " + ref + ", which is not on this server");
-        if (ref.startsWith("/") && !ref.contains("?")) {
-          int status = server.get(ref, "X-API-Key", "k").status();
-          assertEquals(200, status, file + " references " + ref + ", answered " + status);
-        }
-      }
-      // The SVG namespace is a name, not a request.
-      String urls = text.replace("http://www.w3.org/2000/svg", "");
-      assertTrue(!urls.contains("http://") && !urls.contains("https://"), file + " has a URL");
-    }
+  void pages_referenceOnlyTheirOwnServer() {
+    List<String> references = pageReferences(server, "");
     assertTrue(references.size() >= 10, "too few references found: " + references);
   }
 
-  @Test
-  void docsInitializer_pointsAtOurDocument_withTheValidatorOff() throws IOException {
-    String init = resource("dev/aggregator/http/ui/docs-init.js");
-    assertTrue(init.contains("url: '/openapi.json'"), init);
-    assertTrue(init.contains("validatorUrl: null"), init);
-  }
-
-  private static String resource(String name) throws IOException {
-    try (InputStream in = UiHandlerTest.class.getClassLoader().getResourceAsStream(name)) {
-      assertNotNull(in, name);
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+  /**
+   * Every reference in the pages as served: an href or src is a path under the API's {@code prefix}
+   * (or a data: URL) that answers 200; an API call is a path under the API that answers 200 with
+   * the key. No page names another host.
+   */
+  static List<String> pageReferences(TestServer server, String prefix) {
+    List<String> references = new ArrayList<>();
+    for (String page :
+        List.of(
+            "/dashboard",
+            "/dashboard/dashboard.js",
+            "/dashboard/dashboard.css",
+            "/docs",
+            "/docs/docs-init.js")) {
+      String text = server.get(page).text();
+      Matcher m = REFERENCE.matcher(text);
+      while (m.find()) {
+        String ref = m.group(1) != null ? m.group(1) : m.group(2);
+        boolean apiCall = ref == null;
+        if (apiCall) {
+          ref = m.group(3);
+        }
+        references.add(page + ": " + ref);
+        if (ref.startsWith("data:")) {
+          continue;
+        }
+        assertTrue(ref.startsWith("/"), page + " references " + ref + ", not on this server");
+        if (ref.contains("?")) {
+          continue;
+        }
+        String underApi = apiCall ? ref : ref.substring(prefix.length());
+        assertTrue(
+            apiCall || ref.startsWith(prefix + "/"),
+            page + " references " + ref + " outside " + prefix);
+        int status = server.get(underApi, "X-API-Key", "k").status();
+        assertEquals(200, status, page + " references " + ref + ", answered " + status);
+      }
+      // The SVG namespace is a name, not a request.
+      String urls = text.replace("http://www.w3.org/2000/svg", "");
+      assertTrue(!urls.contains("http://") && !urls.contains("https://"), page + " has a URL");
     }
+    String init = server.get("/docs/docs-init.js").text();
+    assertTrue(init.contains("url: '" + prefix + "/openapi.json'"), init);
+    assertTrue(init.contains("validatorUrl: null"), init);
+    return references;
   }
 }

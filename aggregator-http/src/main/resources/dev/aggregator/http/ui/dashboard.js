@@ -27,13 +27,15 @@
   // ---- API access, with the API key when the server asks for one ----
 
   var apiKey = window.sessionStorage.getItem(KEY_STORAGE);
+  // Where the API is: the server fills in the path it is mounted under ('' at the root).
+  var BASE = '{{base}}';
 
   function ApiError(status, message) { this.status = status; this.message = message; }
 
   function api(path) {
     var headers = { 'Accept': 'application/json' };
     if (apiKey) { headers['X-API-Key'] = apiKey; }
-    return fetch(path, { headers: headers, cache: 'no-store' }).then(function (res) {
+    return fetch(BASE + path, { headers: headers, cache: 'no-store' }).then(function (res) {
       return res.text().then(function (text) {
         var body = null;
         try { body = text ? JSON.parse(text) : null; } catch (e) { body = null; }

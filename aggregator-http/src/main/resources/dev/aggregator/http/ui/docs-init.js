@@ -2,7 +2,7 @@
 // UI asks validator.swagger.io for a badge, a request outside the server.
 window.addEventListener('load', function () {
   window.ui = SwaggerUIBundle({
-    url: '/openapi.json',
+    url: '{{base}}/openapi.json',
     dom_id: '#swagger-ui',
     deepLinking: true,
     validatorUrl: null,
