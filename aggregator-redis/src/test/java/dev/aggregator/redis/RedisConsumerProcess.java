@@ -43,7 +43,7 @@ public final class RedisConsumerProcess {
             .start();
     if (stallAfterAcked >= 0) {
       CountDownLatch never = new CountDownLatch(1);
-      source.beforePublishForTest =
+      source.loop().beforePublishForTest =
           () -> {
             RedisSourceStats s = source.stats();
             if (s.acked() >= stallAfterAcked) {

@@ -180,7 +180,7 @@ class RedisStreamSourceTest {
     RedisStreamSource source = source(aggregator).start();
     closeLater(source);
     AtomicBoolean crashed = new AtomicBoolean();
-    source.beforeAckForTest =
+    source.loop().beforeAckForTest =
         () -> {
           if (crashed.compareAndSet(false, true)) {
             throw new IllegalStateException("simulated crash after commit, before XACK");
