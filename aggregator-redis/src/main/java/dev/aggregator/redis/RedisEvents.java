@@ -3,10 +3,12 @@ package dev.aggregator.redis;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aggregator.Event;
 import dev.aggregator.EventJson;
 import dev.aggregator.EventValidationException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -18,6 +20,14 @@ import java.util.Map;
 final class RedisEvents {
   /** Thread-safe once configured; this module's own, not the core's. */
   static final ObjectMapper MAPPER = new ObjectMapper();
+
+  /** The fields of a stream entry written in the flat form (see {@link #fromEntry}). */
+  static final String TOPIC = "topic";
+
+  static final String EVENT_ID = "event_id";
+  static final String TIMESTAMP = "timestamp";
+  static final String SOURCE = "source";
+  static final String PAYLOAD = "payload";
 
   private RedisEvents() {}
 
@@ -38,26 +48,92 @@ final class RedisEvents {
     }
   }
 
-  /** A stream entry: the field {@value RedisStreamForwarder#FIELD} holds the event's JSON. */
+  /**
+   * A stream entry, in one of two forms: the field {@value RedisStreamForwarder#FIELD} holds the
+   * event's JSON (as {@link RedisStreamForwarder} writes it), or, when there is no such field, the
+   * event's fields are the entry's own: {@code topic}, {@code event_id}, and optionally {@code
+   * timestamp}, {@code source} and {@code payload} (a JSON object as text), as a publisher writes
+   * {@code XADD s * topic t event_id e payload '{...}'}. A stream field cannot be null, so an empty
+   * optional field counts as absent. Other fields are ignored, as unknown JSON fields are.
+   */
   static Parsed fromEntry(Map<String, String> fields) {
     if (fields == null) {
       return Parsed.rejected("the entry was deleted from the stream");
     }
     String raw = fields.get(RedisStreamForwarder.FIELD);
-    if (raw == null) {
-      return Parsed.rejected("the entry has no '" + RedisStreamForwarder.FIELD + "' field");
+    if (raw != null) {
+      JsonNode read;
+      try {
+        read = MAPPER.readTree(raw);
+      } catch (JsonProcessingException e) {
+        return Parsed.rejected("not JSON: " + e.getOriginalMessage());
+      }
+      return one(read);
     }
-    JsonNode node;
-    try {
-      node = MAPPER.readTree(raw);
-    } catch (JsonProcessingException e) {
-      return Parsed.rejected("not JSON: " + e.getOriginalMessage());
+    if (!fields.containsKey(TOPIC) && !fields.containsKey(EVENT_ID)) {
+      return Parsed.rejected(
+          "the entry has no '"
+              + RedisStreamForwarder.FIELD
+              + "' field and no '"
+              + TOPIC
+              + "' or '"
+              + EVENT_ID
+              + "' field");
     }
+    ObjectNode node = MAPPER.createObjectNode();
+    // topic and event_id as they are, even empty: the aggregator's rules name what is wrong.
+    for (String name : List.of(TOPIC, EVENT_ID)) {
+      if (fields.containsKey(name)) {
+        node.put(name, fields.get(name));
+      }
+    }
+    for (String name : List.of(TIMESTAMP, SOURCE)) {
+      String value = fields.get(name);
+      if (value != null && !value.isEmpty()) {
+        node.put(name, value);
+      }
+    }
+    String payload = fields.get(PAYLOAD);
+    if (payload != null && !payload.isBlank()) {
+      try {
+        node.set(PAYLOAD, MAPPER.readTree(payload));
+      } catch (JsonProcessingException e) {
+        return Parsed.rejected(PAYLOAD + ": not JSON: " + e.getOriginalMessage());
+      }
+    }
+    return one(node);
+  }
+
+  private static Parsed one(JsonNode node) {
     try {
       return Parsed.of(List.of(EventJson.read(node, 0)), false);
     } catch (EventValidationException e) {
       return Parsed.rejected(reason(e.violations(), false));
     }
+  }
+
+  /**
+   * The dead-letter copy of a stream entry: every original field as it was, plus {@code reason},
+   * {@code id} (the entry's id), {@code group} and {@code consumer}. Should the entry have a field
+   * of one of those names, the original keeps its name and the added one is prefixed with {@code
+   * dead_letter_} (as often as needed), so nothing of the entry is lost.
+   */
+  static Map<String, String> deadLetterEntry(
+      Map<String, String> fields, String id, String reason, String group, String consumer) {
+    Map<String, String> copy = fields == null ? new LinkedHashMap<>() : new LinkedHashMap<>(fields);
+    add(copy, "reason", reason);
+    add(copy, "id", id);
+    add(copy, "group", group);
+    add(copy, "consumer", consumer);
+    return copy;
+  }
+
+  private static void add(Map<String, String> fields, String name, String value) {
+    String key = name;
+    while (fields.containsKey(key)) {
+      key = "dead_letter_" + key;
+    }
+    fields.put(key, value);
   }
 
   /**

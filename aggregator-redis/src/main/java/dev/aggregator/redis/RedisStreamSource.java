@@ -20,9 +20,15 @@ import redis.clients.jedis.JedisPooled;
  * }
  * }</pre>
  *
- * <p>Entries are read from the field {@value RedisStreamForwarder#FIELD}, holding the event's JSON
- * as {@link RedisStreamForwarder} writes it. The source does not own the aggregator: close the
- * source first, then the aggregator.
+ * <p>An entry holds one event, in one of two forms: the field {@value RedisStreamForwarder#FIELD}
+ * holds the event's JSON, as {@link RedisStreamForwarder} writes it; or the entry's fields are the
+ * event's, {@code XADD events * topic t event_id e timestamp 2025-10-23T10:00:00Z source s payload
+ * '{"k":1}'} ({@code timestamp}, {@code source} and {@code payload} optional, empty meaning absent,
+ * other fields ignored). An entry that is neither is copied, with all its fields and a {@code
+ * reason}, {@code id}, {@code group} and {@code consumer}, to the stream {@code <stream>}{@value
+ * #DEAD_LETTER_SUFFIX}, and acknowledged.
+ *
+ * <p>The source does not own the aggregator: close the source first, then the aggregator.
  */
 public final class RedisStreamSource implements AutoCloseable {
   /** The consumer group used when none is given. */

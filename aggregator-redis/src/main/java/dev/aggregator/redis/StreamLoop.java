@@ -1,7 +1,6 @@
 package dev.aggregator.redis;
 
 import dev.aggregator.EventAggregator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -30,7 +29,8 @@ import redis.clients.jedis.resps.StreamEntry;
  * The timeout must exceed the longest time a live consumer holds a batch (one commit); a too short
  * one only costs duplicates (two consumers process the same entry, the store keeps one), never loss.
  *
- * Dead letters are XADDed to <stream>:dead-letter in the MULTI/EXEC of the batch's XACK.
+ * Dead letters are XADDed to <stream>:dead-letter in the MULTI/EXEC of the batch's XACK, with every
+ * field of the original entry, so an operator can fix and re-add it as it was.
  */
 /** The loop of a source on a Redis stream; see the comment above. */
 final class StreamLoop extends ConsumerLoop<StreamEntry> {
@@ -147,14 +147,9 @@ final class StreamLoop extends ConsumerLoop<StreamEntry> {
     StreamEntryID[] ids = batch.stream().map(StreamEntry::getID).toArray(StreamEntryID[]::new);
     try (AbstractTransaction tx = redis.multi()) {
       for (DeadLetter<StreamEntry> d : dead) {
-        Map<String, String> original = d.unit().getFields();
-        String raw = original == null ? null : original.get(RedisStreamForwarder.FIELD);
-        Map<String, String> fields = new LinkedHashMap<>();
-        fields.put("id", d.unit().getID().toString());
-        fields.put(RedisStreamForwarder.FIELD, raw == null ? "" : raw);
-        fields.put("reason", d.reason());
-        fields.put("group", group);
-        fields.put("consumer", consumer);
+        Map<String, String> fields =
+            RedisEvents.deadLetterEntry(
+                d.unit().getFields(), d.unit().getID().toString(), d.reason(), group, consumer);
         tx.xadd(deadLetterKey(), XAddParams.xAddParams(), fields);
       }
       tx.xack(url.stream(), group, ids);
