@@ -1,13 +1,21 @@
 package dev.aggregator.redis;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aggregator.Event;
 import dev.aggregator.EventJson;
 import dev.aggregator.EventValidationException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +28,13 @@ import java.util.Map;
 final class RedisEvents {
   /** Thread-safe once configured; this module's own, not the core's. */
   static final ObjectMapper MAPPER = new ObjectMapper();
+
+  /**
+   * Reads exactly one JSON value: {@code {...}{...}} is refused rather than read as its first
+   * object, which would drop the second event without a trace.
+   */
+  private static final ObjectReader STRICT =
+      MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   /** The fields of a stream entry written in the flat form (see {@link #fromEntry}). */
   static final String TOPIC = "topic";
@@ -64,7 +79,7 @@ final class RedisEvents {
     if (raw != null) {
       JsonNode read;
       try {
-        read = MAPPER.readTree(raw);
+        read = STRICT.readTree(raw);
       } catch (JsonProcessingException e) {
         return Parsed.rejected("not JSON: " + e.getOriginalMessage());
       }
@@ -96,12 +111,73 @@ final class RedisEvents {
     String payload = fields.get(PAYLOAD);
     if (payload != null && !payload.isBlank()) {
       try {
-        node.set(PAYLOAD, MAPPER.readTree(payload));
+        node.set(PAYLOAD, STRICT.readTree(payload));
       } catch (JsonProcessingException e) {
         return Parsed.rejected(PAYLOAD + ": not JSON: " + e.getOriginalMessage());
       }
     }
     return one(node);
+  }
+
+  /**
+   * A list item: the JSON of one event, or an array of events' JSON, as {@code POST /publish} takes
+   * them (UTF-8).
+   */
+  static Parsed fromItem(byte[] item) {
+    JsonNode node;
+    try {
+      node = STRICT.readTree(item);
+    } catch (JsonProcessingException e) {
+      return Parsed.rejected("not JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      return Parsed.rejected("not JSON: " + e.getMessage());
+    }
+    if (node == null || node.isMissingNode()) {
+      return Parsed.rejected("not JSON: empty");
+    }
+    if (node.isArray()) {
+      if (node.isEmpty()) {
+        return Parsed.rejected("an empty array: no event");
+      }
+      List<JsonNode> elements = new ArrayList<>(node.size());
+      node.forEach(elements::add);
+      try {
+        return Parsed.of(EventJson.readAll(elements), true);
+      } catch (EventValidationException e) {
+        return Parsed.rejected(reason(e.violations(), true));
+      }
+    }
+    if (!node.isObject()) {
+      return Parsed.rejected("must be a JSON object or an array of JSON objects");
+    }
+    return one(node);
+  }
+
+  /**
+   * The dead-letter copy of a list item, a JSON object: {@code item} (the item as it was, when it
+   * is UTF-8 text; else {@code item_base64}), {@code reason} and {@code consumer}.
+   */
+  static byte[] deadLetterItem(byte[] item, String reason, String consumer) {
+    ObjectNode node = MAPPER.createObjectNode();
+    try {
+      node.put(
+          "item",
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(item))
+              .toString());
+    } catch (CharacterCodingException e) {
+      node.put("item_base64", Base64.getEncoder().encodeToString(item));
+    }
+    node.put("reason", reason);
+    node.put("consumer", consumer);
+    try {
+      return MAPPER.writeValueAsBytes(node);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write a JSON tree", e); // cannot happen
+    }
   }
 
   private static Parsed one(JsonNode node) {

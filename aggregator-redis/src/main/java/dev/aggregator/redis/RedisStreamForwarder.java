@@ -70,7 +70,11 @@ public final class RedisStreamForwarder implements AutoCloseable {
       throw new IllegalArgumentException(
           "maxPayloadBytes must be at least 1, was " + maxPayloadBytes);
     }
-    return new RedisStreamForwarder(RedisStreamUrl.parse(url), maxPayloadBytes);
+    RedisStreamUrl parsed = RedisStreamUrl.parse(url);
+    if (parsed.type() == RedisSource.Type.LIST) {
+      throw new IllegalArgumentException(parsed + " has type=list: the forwarder writes streams");
+    }
+    return new RedisStreamForwarder(parsed, maxPayloadBytes);
   }
 
   /**

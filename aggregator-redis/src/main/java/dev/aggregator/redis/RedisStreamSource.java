@@ -28,14 +28,15 @@ import redis.clients.jedis.JedisPooled;
  * reason}, {@code id}, {@code group} and {@code consumer}, to the stream {@code <stream>}{@value
  * #DEAD_LETTER_SUFFIX}, and acknowledged.
  *
- * <p>The source does not own the aggregator: close the source first, then the aggregator.
+ * <p>For a key that may hold a list instead, use {@link RedisSource}, which reads either. The
+ * source does not own the aggregator: close the source first, then the aggregator.
  */
 public final class RedisStreamSource implements AutoCloseable {
   /** The consumer group used when none is given. */
-  public static final String DEFAULT_GROUP = "aggregator";
+  public static final String DEFAULT_GROUP = RedisSource.DEFAULT_GROUP;
 
   /** Appended to the stream key to name the dead-letter stream. */
-  public static final String DEAD_LETTER_SUFFIX = ":dead-letter";
+  public static final String DEAD_LETTER_SUFFIX = RedisSource.DEAD_LETTER_SUFFIX;
 
   private final RedisStreamUrl url;
   private final StreamLoop loop;
@@ -116,6 +117,7 @@ public final class RedisStreamSource implements AutoCloseable {
      * Connects, creates the group if missing (reading the stream from its beginning), and starts
      * the consumer thread.
      *
+     * @throws IllegalArgumentException if the key holds something else than a stream
      * @throws RedisTransportException naming the stream if Redis cannot be reached
      */
     public RedisStreamSource start() {
@@ -126,6 +128,10 @@ public final class RedisStreamSource implements AutoCloseable {
       JedisPooled redis = url.connect(settings.socketTimeoutMillis());
       StreamLoop loop;
       try {
+        if (RedisSource.typeOf(url, redis) != RedisSource.Type.STREAM) {
+          throw new IllegalArgumentException(
+              url + " is a list: RedisSource reads lists as well as streams");
+        }
         loop = new StreamLoop(url, group, aggregator, settings, redis);
       } catch (RuntimeException e) {
         redis.close();

@@ -73,7 +73,7 @@ final class StreamLoop extends ConsumerLoop<StreamEntry> {
 
   @Override
   String deadLetterKey() {
-    return url.stream() + RedisStreamSource.DEAD_LETTER_SUFFIX;
+    return url.stream() + RedisSource.DEAD_LETTER_SUFFIX;
   }
 
   /** Creates the group (and the stream) unless it exists; it reads from the stream's start. */
