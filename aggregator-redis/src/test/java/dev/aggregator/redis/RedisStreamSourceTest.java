@@ -426,6 +426,11 @@ class RedisStreamSourceTest {
             () -> RedisStreamSource.builder("redis://:secret@127.0.0.1:6379", aggregator));
     assertTrue(e.getMessage().contains("names no stream"), e.getMessage());
     assertTrue(!e.getMessage().contains("secret"), e.getMessage());
+    IllegalArgumentException list =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> RedisStreamForwarder.open(RedisTestSupport.url(stream) + "?type=list"));
+    assertTrue(list.getMessage().contains("the forwarder writes streams"), list.getMessage());
   }
 
   @Test
