@@ -1,14 +1,17 @@
 package dev.aggregator.redis;
 
 /**
- * What a {@link RedisStreamSource} has done since it started.
+ * What a {@link RedisSource} or {@link RedisStreamSource} has done since it started. A unit is a
+ * stream entry or a list item; a list item may hold several events.
  *
- * @param delivered entries read from the stream (new, own pending or reclaimed)
+ * @param delivered units read (new, own pending or reclaimed)
  * @param accepted events stored as new
  * @param duplicates events that were already stored (retries, or redeliveries after a crash)
- * @param acked entries acknowledged (XACK), always after their events were committed
- * @param reclaimed entries taken over from consumers idle longer than the claim timeout
- * @param deadLettered entries that are not valid events: copied to the dead-letter stream, acked
+ * @param acked units released (XACK, or removed from the processing list), always after their
+ *     events were committed
+ * @param reclaimed units taken over from consumers idle longer than the claim timeout; for a list
+ *     also the items found in this consumer's processing list at start
+ * @param deadLettered units that are not valid events: copied to the dead letters, released
  * @param failures rounds that failed (Redis or the store) and were retried
  * @param running whether the consumer thread runs
  */

@@ -1,10 +1,11 @@
 package dev.aggregator.redis;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.aggregator.Event;
 import dev.aggregator.EventJson;
 import dev.aggregator.EventRules;
 import dev.aggregator.EventValidationException;
-import dev.aggregator.internal.Json;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -70,7 +71,11 @@ public final class RedisStreamForwarder implements AutoCloseable {
       throw new IllegalArgumentException(
           "maxPayloadBytes must be at least 1, was " + maxPayloadBytes);
     }
-    return new RedisStreamForwarder(RedisStreamUrl.parse(url), maxPayloadBytes);
+    RedisStreamUrl parsed = RedisStreamUrl.parse(url);
+    if (parsed.type() == RedisSource.Type.LIST) {
+      throw new IllegalArgumentException(parsed + " has type=list: the forwarder writes streams");
+    }
+    return new RedisStreamForwarder(parsed, maxPayloadBytes);
   }
 
   /**
@@ -90,11 +95,7 @@ public final class RedisStreamForwarder implements AutoCloseable {
     List<Response<StreamEntryID>> responses = new ArrayList<>(events.size());
     try (AbstractTransaction tx = redis.multi()) {
       for (Event e : events) {
-        responses.add(
-            tx.xadd(
-                url.stream(),
-                XAddParams.xAddParams(),
-                Map.of(FIELD, Json.write(EventJson.write(e)))));
+        responses.add(tx.xadd(url.stream(), XAddParams.xAddParams(), Map.of(FIELD, json(e))));
       }
       tx.exec();
     } catch (JedisException e) {
@@ -106,6 +107,14 @@ public final class RedisStreamForwarder implements AutoCloseable {
       ids.add(r.get().toString());
     }
     return ids;
+  }
+
+  private static String json(Event event) {
+    try {
+      return RedisEvents.MAPPER.writeValueAsString(EventJson.write(event));
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e); // a tree of JSON nodes always writes
+    }
   }
 
   /** The stream key. */

@@ -10,8 +10,10 @@ import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisPooled;
 
 /**
- * A stream address, {@code redis://[user:password@]host[:port]/stream[?group=name]}: unlike a plain
- * Redis URL, the path names the stream (database 0 is used). {@code rediss://} connects with TLS.
+ * A source or stream address, {@code
+ * redis://[user:password@]host[:port]/key[?group=name][&type=stream|list]}: unlike a plain Redis
+ * URL, the path names the key, a stream or a list (database 0 is used). {@code rediss://} connects
+ * with TLS.
  *
  * @param host the Redis host
  * @param port the Redis port, 6379 when not given
@@ -19,10 +21,19 @@ import redis.clients.jedis.JedisPooled;
  * @param password the password, or {@code null}
  * @param stream the stream key
  * @param group the {@code group} parameter, or {@code null}
+ * @param type the {@code type} parameter, what a source reads if the key does not exist yet, or
+ *     {@code null}
  * @param tls whether the scheme is {@code rediss}
  */
 record RedisStreamUrl(
-    String host, int port, String user, String password, String stream, String group, boolean tls) {
+    String host,
+    int port,
+    String user,
+    String password,
+    String stream,
+    String group,
+    RedisSource.Type type,
+    boolean tls) {
 
   static RedisStreamUrl parse(String url) {
     if (url == null || url.isBlank()) {
@@ -59,10 +70,22 @@ record RedisStreamUrl(
       password = colon < 0 ? null : decode(info.substring(colon + 1));
     }
     String group = null;
+    RedisSource.Type type = null;
     if (uri.getRawQuery() != null) {
       for (String p : uri.getRawQuery().split("&")) {
         if (p.startsWith("group=")) {
           group = decode(p.substring("group=".length()));
+        } else if (p.startsWith("type=")) {
+          String t = decode(p.substring("type=".length())).toLowerCase(Locale.ROOT);
+          if (!t.equals("stream") && !t.equals("list")) {
+            throw new IllegalArgumentException(
+                "Redis stream URL '"
+                    + hide(url)
+                    + "' has type="
+                    + t
+                    + ": use type=stream or type=list");
+          }
+          type = t.equals("list") ? RedisSource.Type.LIST : RedisSource.Type.STREAM;
         } else if (!p.isEmpty()) {
           throw new IllegalArgumentException(
               "Redis stream URL '" + hide(url) + "' has an unknown parameter '" + p + "'");
@@ -76,6 +99,7 @@ record RedisStreamUrl(
         password,
         stream,
         group,
+        type,
         lower.startsWith("rediss://"));
   }
 

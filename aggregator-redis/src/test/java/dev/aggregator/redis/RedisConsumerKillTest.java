@@ -2,7 +2,6 @@ package dev.aggregator.redis;
 
 import static dev.aggregator.redis.RedisTestSupport.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,25 +9,16 @@ import dev.aggregator.Event;
 import dev.aggregator.postgres.PostgresDedupStore;
 import dev.aggregator.postgres.PostgresTestDatabase;
 import dev.aggregator.store.StoreStats;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -52,87 +42,24 @@ class RedisConsumerKillTest {
   private final String stream = RedisTestSupport.freshStream();
   private final String schema = PostgresTestDatabase.freshSchema();
   private final JedisPooled redis = RedisTestSupport.client();
-  private final List<Child> children = new ArrayList<>();
+  private final List<ConsumerChild> children = new ArrayList<>();
 
   @AfterEach
   void cleanUp() {
-    for (Child c : children) {
-      c.process.destroyForcibly();
+    for (ConsumerChild c : children) {
+      c.process().destroyForcibly();
     }
     redis.del(stream, stream + RedisStreamSource.DEAD_LETTER_SUFFIX);
     redis.close();
     PostgresTestDatabase.drop(schema);
   }
 
-  /** A consumer JVM and the lines it printed. */
-  private record Child(String name, Process process, BlockingQueue<String> lines, Path log) {
-    String awaitLine(String prefix, Duration timeout) throws Exception {
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (true) {
-        String line = lines.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-        if (line == null) {
-          throw new AssertionError(
-              name + " printed no '" + prefix + "' within " + timeout + "; its log:\n" + tail());
-        }
-        if (line.startsWith(prefix)) {
-          return line;
-        }
-      }
-    }
-
-    String tail() throws IOException {
-      List<String> all = Files.readAllLines(log);
-      return String.join("\n", all.subList(Math.max(0, all.size() - 40), all.size()));
-    }
-  }
-
-  private Child startConsumer(String name, long stallAfterAcked) throws IOException {
-    Path log = Files.createTempFile("redis-consumer-" + name + "-", ".log");
-    List<String> command =
-        List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xmx256m",
-            "-cp",
-            System.getProperty("java.class.path"),
-            RedisConsumerProcess.class.getName(),
-            RedisTestSupport.url(stream),
-            PostgresTestDatabase.URL,
-            schema,
-            name,
-            Long.toString(CLAIM_IDLE_MS),
-            Long.toString(stallAfterAcked));
-    Process process =
-        new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.to(log.toFile())).start();
-    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader r =
-                  new BufferedReader(
-                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                  lines.add(line);
-                }
-              } catch (IOException e) {
-                // the process is gone; awaitLine reports the missing line
-              }
-            },
-            "stdout-" + name);
-    reader.setDaemon(true);
-    reader.start();
-    Child child = new Child(name, process, lines, log);
+  private ConsumerChild startConsumer(String name, long stallAfterAcked) throws IOException {
+    ConsumerChild child =
+        ConsumerChild.start(
+            name, RedisTestSupport.url(stream), schema, CLAIM_IDLE_MS, stallAfterAcked);
     children.add(child);
     return child;
-  }
-
-  private static Map<String, Long> parseStats(String line) {
-    Map<String, Long> stats = new HashMap<>();
-    for (String field : line.substring("STATS ".length()).split(" ")) {
-      String[] kv = field.split("=");
-      stats.put(kv[0], Long.parseLong(kv[1]));
-    }
-    return stats;
   }
 
   @Test
@@ -140,8 +67,8 @@ class RedisConsumerKillTest {
     PostgresDedupStore observer =
         PostgresDedupStore.builder(PostgresTestDatabase.URL).schema(schema).open();
     try (observer) {
-      Child victim = startConsumer("victim", 1_000);
-      Child survivor = startConsumer("survivor", -1);
+      ConsumerChild victim = startConsumer("victim", 1_000);
+      ConsumerChild survivor = startConsumer("survivor", -1);
       victim.awaitLine("READY", WAIT);
       survivor.awaitLine("READY", WAIT);
 
@@ -191,9 +118,7 @@ class RedisConsumerKillTest {
         inHand = Long.parseLong(stalled.substring("STALLED ".length()));
         assertTrue(inHand > 0, stalled);
         streamLengthAtKill = redis.xlen(stream);
-        victim.process.destroyForcibly(); // SIGKILL
-        assertTrue(victim.process.waitFor(30, TimeUnit.SECONDS), "victim did not die");
-        assertNotEquals(0, victim.process.exitValue());
+        victim.kill();
         assertTrue(
             streamLengthAtKill < TOTAL, "killed after publishing ended: " + streamLengthAtKill);
         victimDead.countDown();
@@ -223,12 +148,7 @@ class RedisConsumerKillTest {
                   && redis.xpending(stream, RedisStreamSource.DEFAULT_GROUP).getTotal() == 0,
           state);
 
-      OutputStream stdin = survivor.process.getOutputStream();
-      stdin.write("stop\n".getBytes(StandardCharsets.UTF_8));
-      stdin.flush();
-      Map<String, Long> survivorStats = parseStats(survivor.awaitLine("STATS", WAIT));
-      assertTrue(survivor.process.waitFor(30, TimeUnit.SECONDS), "survivor did not exit");
-      assertEquals(0, survivor.process.exitValue(), survivor.tail());
+      Map<String, Long> survivorStats = survivor.stop(WAIT);
 
       // The victim's batch was read, never committed: the survivor reclaimed it (at least it).
       assertTrue(

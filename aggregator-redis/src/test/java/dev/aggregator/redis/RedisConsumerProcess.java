@@ -9,20 +9,21 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * A consumer process for {@link RedisConsumerKillTest}: a {@link RedisStreamSource} feeding an
- * aggregator on a shared PostgreSQL schema. Talks to its parent by lines: prints {@code READY};
- * with a stall threshold, prints {@code STALLED <entries in hand>} and blocks for good once it has
- * acked that many entries and read its next batch (a batch delivered and not committed, as at a
- * crash); on {@code stop} or end of input, closes and prints {@code STATS <fields>}.
+ * A consumer process for the kill tests ({@link RedisConsumerKillTest}, {@link RedisListKillTest}):
+ * a {@link RedisSource} (a stream or a list, as the key holds) feeding an aggregator on a shared
+ * PostgreSQL schema. Talks to its parent by lines: prints {@code READY}; with a stall threshold,
+ * prints {@code STALLED <entries in hand>} and blocks for good once it has acked that many entries
+ * (or list items) and read its next batch (a batch delivered and not committed, as at a crash); on
+ * {@code stop} or end of input, closes and prints {@code STATS <fields>}.
  *
- * <p>Arguments: stream URL, PostgreSQL URL, schema, consumer name, claim idle in ms, stall
+ * <p>Arguments: source URL, PostgreSQL URL, schema, consumer name, claim idle in ms, stall
  * threshold (-1 for none).
  */
 public final class RedisConsumerProcess {
   private RedisConsumerProcess() {}
 
   public static void main(String[] args) throws Exception {
-    String streamUrl = args[0];
+    String sourceUrl = args[0];
     String postgresUrl = args[1];
     String schema = args[2];
     String consumer = args[3];
@@ -33,8 +34,8 @@ public final class RedisConsumerProcess {
         EventAggregator.builder()
             .store(PostgresDedupStore.builder(postgresUrl).schema(schema).open())
             .build();
-    RedisStreamSource source =
-        RedisStreamSource.builder(streamUrl, aggregator)
+    RedisSource source =
+        RedisSource.builder(sourceUrl, aggregator)
             .consumer(consumer)
             .claimIdle(Duration.ofMillis(claimIdleMillis))
             .block(Duration.ofMillis(200))
@@ -43,7 +44,7 @@ public final class RedisConsumerProcess {
             .start();
     if (stallAfterAcked >= 0) {
       CountDownLatch never = new CountDownLatch(1);
-      source.beforePublishForTest =
+      source.loop().beforePublishForTest =
           () -> {
             RedisSourceStats s = source.stats();
             if (s.acked() >= stallAfterAcked) {

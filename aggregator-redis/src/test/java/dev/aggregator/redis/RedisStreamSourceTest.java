@@ -180,7 +180,7 @@ class RedisStreamSourceTest {
     RedisStreamSource source = source(aggregator).start();
     closeLater(source);
     AtomicBoolean crashed = new AtomicBoolean();
-    source.beforeAckForTest =
+    source.loop().beforeAckForTest =
         () -> {
           if (crashed.compareAndSet(false, true)) {
             throw new IllegalStateException("simulated crash after commit, before XACK");
@@ -248,10 +248,127 @@ class RedisStreamSourceTest {
     }
     List<String> inStreamOrder = new ArrayList<>(reasons.values());
     assertTrue(inStreamOrder.get(0).startsWith("not JSON"), inStreamOrder.toString());
-    assertEquals("the entry has no 'event' field", inStreamOrder.get(1));
+    assertEquals(
+        "the entry has no 'event' field and no 'topic' or 'event_id' field", inStreamOrder.get(1));
     assertTrue(inStreamOrder.get(2).startsWith("topic: "), inStreamOrder.toString());
     assertEquals("event_id: must be a string", inStreamOrder.get(3));
     assertEquals("not json {", dead.get(0).getFields().get("event"));
+  }
+
+  @Test
+  void source_flatFieldEntries_storedLikeEntriesWithAnEventField() throws Exception {
+    EventAggregator aggregator = aggregator(new InMemoryDedupStore());
+    Map<String, String> flat = new java.util.LinkedHashMap<>();
+    flat.put("topic", "orders");
+    flat.put("event_id", "o-1");
+    flat.put("timestamp", "2025-10-23T10:00:00.5Z");
+    flat.put("source", "shop");
+    flat.put("payload", "{\"amount\":12,\"items\":[1,2]}");
+    flat.put("trace", "ignored like an unknown JSON field");
+    redis.xadd(stream, XAddParams.xAddParams(), flat);
+    // Only the key; empty optional fields count as absent.
+    redis.xadd(
+        stream,
+        XAddParams.xAddParams(),
+        Map.of("topic", "orders", "event_id", "o-2", "timestamp", "", "payload", ""));
+    // The same key as the first, in the forwarder's form: a duplicate of it.
+    forwarder().forward(List.of(Event.of("orders", "o-1")));
+    RedisStreamSource source = closeLater(source(aggregator).start());
+    await(
+        "3 entries acked",
+        WAIT,
+        () -> source.stats().acked() == 3 && pending() == 0,
+        (Supplier<Object>) source::stats);
+    assertEquals(0, source.stats().deadLettered());
+    assertEquals(2, aggregator.stats().uniqueProcessed());
+    assertEquals(1, aggregator.stats().duplicateDropped());
+    List<Event> stored =
+        aggregator.events(EventQuery.topic("orders")).events().stream()
+            .map(e -> e.event())
+            .toList();
+    assertEquals(
+        new Event(
+            "orders",
+            "o-1",
+            Instant.parse("2025-10-23T10:00:00.5Z"),
+            "shop",
+            (ObjectNode) MAPPER.readTree("{\"amount\":12,\"items\":[1,2]}")),
+        stored.get(0));
+    // As if the fields had been left out: the store fills in the defaults.
+    assertEquals("o-2", stored.get(1).eventId());
+    assertEquals("", stored.get(1).source());
+    assertEquals(MAPPER.createObjectNode(), stored.get(1).payload());
+  }
+
+  @Test
+  void source_deadLetteredEntries_keepEveryOriginalFieldPlusTheReason() {
+    EventAggregator aggregator = aggregator(new InMemoryDedupStore());
+    Map<String, String> badPayload =
+        Map.of("topic", "t", "event_id", "e-1", "payload", "{not json", "trace", "abc");
+    Map<String, String> blankTopic = Map.of("topic", " ", "event_id", "e-2", "source", "s");
+    // A field named like one the dead letter adds: the original keeps its name.
+    Map<String, String> clash = Map.of("event", "[1, 2", "reason", "mine", "id", "42");
+    Map<String, String> noEvent = Map.of("kind", "heartbeat");
+    List<Map<String, String>> originals = List.of(badPayload, blankTopic, clash, noEvent);
+    List<String> ids = new ArrayList<>();
+    for (Map<String, String> fields : originals) {
+      ids.add(redis.xadd(stream, XAddParams.xAddParams(), fields).toString());
+    }
+    RedisStreamSource source = closeLater(source(aggregator).start());
+    await(
+        "4 entries acked",
+        WAIT,
+        () -> source.stats().acked() == 4 && pending() == 0,
+        (Supplier<Object>) source::stats);
+    assertEquals(4, source.stats().deadLettered());
+    assertEquals(0, aggregator.stats().received());
+    Map<String, Map<String, String>> dead = new java.util.HashMap<>();
+    for (StreamEntry d :
+        redis.xrange(
+            stream + RedisStreamSource.DEAD_LETTER_SUFFIX,
+            (StreamEntryID) null,
+            (StreamEntryID) null)) {
+      Map<String, String> f = d.getFields();
+      dead.put(f.containsKey("dead_letter_id") ? f.get("dead_letter_id") : f.get("id"), f);
+    }
+    assertEquals(java.util.Set.copyOf(ids), dead.keySet());
+    for (int i = 0; i < originals.size(); i++) {
+      Map<String, String> copy = new java.util.HashMap<>(dead.get(ids.get(i)));
+      for (Map.Entry<String, String> f : originals.get(i).entrySet()) {
+        assertEquals(f.getValue(), copy.get(f.getKey()), "field " + f.getKey() + " of " + i);
+      }
+      assertEquals(source.consumer(), copy.get("consumer"));
+    }
+    Map<String, String> first = dead.get(ids.get(0));
+    assertTrue(first.get("reason").startsWith("payload: not JSON"), first.toString());
+    assertEquals(
+        Map.of(
+            "topic",
+            "t",
+            "event_id",
+            "e-1",
+            "payload",
+            "{not json",
+            "trace",
+            "abc",
+            "reason",
+            first.get("reason"),
+            "id",
+            ids.get(0),
+            "group",
+            RedisStreamSource.DEFAULT_GROUP,
+            "consumer",
+            source.consumer()),
+        first);
+    assertTrue(dead.get(ids.get(1)).get("reason").startsWith("topic: "), dead.toString());
+    Map<String, String> third = dead.get(ids.get(2));
+    assertEquals("mine", third.get("reason"));
+    assertEquals("42", third.get("id"));
+    assertTrue(third.get("dead_letter_reason").startsWith("not JSON"), third.toString());
+    assertEquals(ids.get(2), third.get("dead_letter_id"));
+    assertEquals(
+        "the entry has no 'event' field and no 'topic' or 'event_id' field",
+        dead.get(ids.get(3)).get("reason"));
   }
 
   @Test
@@ -309,6 +426,11 @@ class RedisStreamSourceTest {
             () -> RedisStreamSource.builder("redis://:secret@127.0.0.1:6379", aggregator));
     assertTrue(e.getMessage().contains("names no stream"), e.getMessage());
     assertTrue(!e.getMessage().contains("secret"), e.getMessage());
+    IllegalArgumentException list =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> RedisStreamForwarder.open(RedisTestSupport.url(stream) + "?type=list"));
+    assertTrue(list.getMessage().contains("the forwarder writes streams"), list.getMessage());
   }
 
   @Test

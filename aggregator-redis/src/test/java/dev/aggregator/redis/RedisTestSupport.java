@@ -8,14 +8,17 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import redis.clients.jedis.JedisPooled;
 
-/** The Redis the tests use ({@code AGGREGATOR_TEST_REDIS}, default 127.0.0.1:6379) and helpers. */
+/**
+ * The Redis the tests use ({@code AGGREGATOR_TEST_REDIS}, default 127.0.0.1:6379), fresh key names
+ * and waiting on a condition.
+ */
 final class RedisTestSupport {
   static final String HOST_PORT =
       System.getenv().getOrDefault("AGGREGATOR_TEST_REDIS", "127.0.0.1:6379");
 
   private RedisTestSupport() {}
 
-  /** A stream key no other test or run uses. */
+  /** A key (stream or list) no other test or run uses. */
   static String freshStream() {
     return "agg-test-" + UUID.randomUUID();
   }
