@@ -60,8 +60,10 @@ final class ServerOptions {
       paramLabel = "URL",
       defaultValue = "${env:AGGREGATOR_SOURCE}",
       description =
-          "Also consume a Redis stream into the store: redis://[user:password@]host:6379/stream"
-              + " (consumer group 'aggregator'). Env AGGREGATOR_SOURCE. Default: none.")
+          "Also consume a Redis stream or list into the store:"
+              + " redis://[user:password@]host:6379/KEY[?type=stream|list] (a stream through the"
+              + " consumer group 'aggregator'; a list as a reliable queue). Env AGGREGATOR_SOURCE."
+              + " Default: none.")
   String source;
 
   @Option(

@@ -4,8 +4,8 @@ import dev.aggregator.AggregatorStats;
 import dev.aggregator.EventAggregator;
 import dev.aggregator.http.AggregatorServer;
 import dev.aggregator.netty.NettyTransport;
+import dev.aggregator.redis.RedisSource;
 import dev.aggregator.redis.RedisStreamForwarder;
-import dev.aggregator.redis.RedisStreamSource;
 import dev.aggregator.store.DedupStore;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -27,7 +27,7 @@ final class StandaloneServer implements AutoCloseable {
   private final DedupStore store;
   private final EventAggregator aggregator;
   private final RedisStreamForwarder forwarder;
-  private final RedisStreamSource source;
+  private final RedisSource source;
   private final AggregatorServer server;
 
   /**
@@ -80,8 +80,8 @@ final class StandaloneServer implements AutoCloseable {
     }
   }
 
-  private static RedisStreamSource source(ServerOptions o, EventAggregator aggregator) {
-    RedisStreamSource.Builder sb = RedisStreamSource.builder(o.source, aggregator);
+  private static RedisSource source(ServerOptions o, EventAggregator aggregator) {
+    RedisSource.Builder sb = RedisSource.builder(o.source, aggregator);
     if (o.consumer != null) {
       sb.consumer(o.consumer);
     }
@@ -111,14 +111,7 @@ final class StandaloneServer implements AutoCloseable {
             + s.received()
             + " received)");
     if (source != null) {
-      out.println(
-          "source: "
-              + source.stream()
-              + " (group "
-              + source.group()
-              + ", consumer "
-              + source.consumer()
-              + ")");
+      out.println("source: " + source);
     }
     if (forwarder != null) {
       out.println("forward: POST /publish appends to the stream " + forwarder.stream());

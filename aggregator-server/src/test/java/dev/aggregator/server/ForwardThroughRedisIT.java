@@ -91,7 +91,9 @@ class ForwardThroughRedisIT {
     servers.add(front);
     consumer.awaitListening(START);
     front.awaitListening(START);
-    consumer.awaitLine("source: " + stream + " (group aggregator, consumer aggregator-b)", START);
+    String source = consumer.awaitLine("source: stream ", START);
+    assertTrue(
+        source.contains("/" + stream + " (group aggregator, consumer aggregator-b)"), source);
 
     Set<String> streamIds = new HashSet<>();
     for (int from = 0; from < EVENTS; from += BATCH) {
