@@ -74,7 +74,7 @@ final class JdkExchangeHandler implements HttpHandler {
     }
     Headers headers = exchange.getRequestHeaders();
     Responder out = (response, requestId) -> answer(exchange, response, requestId);
-    if (!TOKEN.matcher(method).matches()) {
+    if (!isToken(method)) {
       // Not HTTP: neither method nor path is logged (they are the client's bytes, not a request).
       refuse("-", "-", Refusal.malformed("the method is not a token"), out, exchange);
       return;
@@ -88,7 +88,7 @@ final class JdkExchangeHandler implements HttpHandler {
     }
     byte[] body;
     try {
-      body = readBody(exchange.getRequestBody());
+      body = readBody(exchange.getRequestBody(), declared);
     } catch (IOException e) {
       // A broken chunked body, or a client that went away (answered if it can still hear), or one
       // too slow that is being cut off (not answered).
@@ -106,6 +106,11 @@ final class JdkExchangeHandler implements HttpHandler {
     }
     api.handle(
         new ApiRequest(method, path, uri.getRawQuery(), headers::getFirst, body, answerOn), out);
+  }
+
+  /** Whether {@code method} is an HTTP token; the methods the API knows are, without a regex. */
+  private static boolean isToken(String method) {
+    return method.equals("POST") || method.equals("GET") || TOKEN.matcher(method).matches();
   }
 
   private void refuse(
@@ -131,9 +136,14 @@ final class JdkExchangeHandler implements HttpHandler {
     }
   }
 
-  /** The whole body, or {@code null} once it passes the limit (the rest is left unread). */
-  private byte[] readBody(InputStream in) throws IOException {
-    byte[] buf = new byte[(int) Math.min(maxBodyBytes + 1, 16 << 10)];
+  /**
+   * The whole body, or {@code null} once it passes the limit (the rest is left unread). The buffer
+   * is the declared length when there is one, so an ordinary body is read into an array of its own
+   * size.
+   */
+  private byte[] readBody(InputStream in, String declared) throws IOException {
+    long size = declared != null ? Long.parseLong(declared.strip()) : 1024;
+    byte[] buf = new byte[(int) Math.min(Math.min(maxBodyBytes + 1, Math.max(size, 1)), 1 << 30)];
     int n = 0;
     for (int r; (r = in.read(buf, n, buf.length - n)) >= 0; ) {
       n += r;
@@ -141,6 +151,9 @@ final class JdkExchangeHandler implements HttpHandler {
         return null;
       }
       if (n == buf.length) {
+        if (declared != null && in.read() < 0) {
+          break; // exactly the declared length, as it must be
+        }
         buf = Arrays.copyOf(buf, (int) Math.min(maxBodyBytes + 1, (long) buf.length * 2));
       }
     }

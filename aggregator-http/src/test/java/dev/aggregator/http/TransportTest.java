@@ -8,9 +8,14 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -58,6 +63,47 @@ class TransportTest {
         assertTrue(seconds >= 0.4 && seconds < 5, "closed after " + seconds + " s");
       }
       assertEquals(1, t.aggregator.stats().uniqueProcessed());
+    }
+  }
+
+  @Test
+  void pendingDurablePublishes_holdNoThread_otherRequestsServedMeanwhile() throws Exception {
+    TestServer.GatedStore gated = new TestServer.GatedStore();
+    // Four workers: if a durable publish held one until its commit, the fifth could not start.
+    try (TestServer t = new TestServer(gated, b -> b, b -> b.threads(4))) {
+      int n = 40;
+      List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        HttpRequest publish =
+            t.request("/publish")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"topic\":\"t\",\"event_id\":\"held-" + i + "\"}"))
+                .build();
+        answers.add(t.client.sendAsync(publish, HttpResponse.BodyHandlers.ofString()));
+      }
+      assertTrue(gated.appending.await(10, TimeUnit.SECONDS), "no commit started");
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (t.aggregator.stats().queueSize() < n) {
+        assertTrue(
+            System.nanoTime() < deadline,
+            "only "
+                + t.aggregator.stats().queueSize()
+                + " of "
+                + n
+                + " publishes reached the queue");
+        Thread.onSpinWait();
+      }
+      assertEquals(200, t.get("/health").status(), "health while 40 publishes wait");
+      assertTrue(
+          answers.stream().noneMatch(CompletableFuture::isDone), "answered before the commit");
+      gated.release();
+      for (CompletableFuture<HttpResponse<String>> a : answers) {
+        HttpResponse<String> r = a.get(30, TimeUnit.SECONDS);
+        assertEquals(200, r.statusCode(), r.body());
+        assertTrue(r.body().contains("\"accepted\":1"), r.body());
+      }
+      assertEquals(n, t.aggregator.stats().uniqueProcessed());
     }
   }
 

@@ -42,6 +42,7 @@ public final class Main implements Callable<Integer> {
 
   /** Runs the server until SIGTERM or Ctrl-C. */
   public static void main(String[] args) {
+    Preload.start();
     CommandLine cli = new CommandLine(new Main());
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setParameterExceptionHandler(
