@@ -502,6 +502,13 @@ public final class AggregatorServer implements AutoCloseable {
         throw e;
       }
       api.host = server;
+      if (!"true".equals(System.getProperty("sun.net.httpserver.nodelay"))) {
+        log.warn(
+            "aggregator-server - the application's JDK HttpServer may run without TCP_NODELAY:"
+                + " small answers then wait tens of milliseconds for the client's delayed ACK;"
+                + " start the JVM with -Dsun.net.httpserver.nodelay=true (the JDK reads it once,"
+                + " before its first server starts)");
+      }
       api.logStarted("<application server>" + prefix + "/", ackMode, forwarder, apiKeys.size());
       return api;
     }

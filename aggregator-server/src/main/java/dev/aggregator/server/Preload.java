@@ -1,14 +1,14 @@
 package dev.aggregator.server;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
 
 /**
  * Start-up in parallel: while the main thread reads the options and configures the logging, a
- * second thread loads what the server needs next (SQLite's native library, Jackson, the JDK HTTP
- * server), so the first request is answered sooner on a machine with more than one core. It only
- * loads and initializes classes and libraries the server loads anyway; nothing it does is kept.
+ * second thread loads what the server needs next (SQLite's native library, Jackson), so the first
+ * request is answered sooner on a machine with more than one core. It only loads and initializes
+ * classes and libraries the server loads anyway; nothing it does is kept. (Not the JDK HTTP server:
+ * it reads its settings once, when its first server is created, and the transport sets them just
+ * before.)
  */
 final class Preload {
   private Preload() {}
@@ -24,11 +24,8 @@ final class Preload {
     try {
       org.sqlite.SQLiteJDBCLoader.initialize(); // extracts and loads the native library
       new ObjectMapper().readTree("{\"warm\":[1,2.5,\"x\",true,null]}");
-      HttpServer.create().stop(0); // unbound: loads the server classes, binds nothing
-    } catch (IOException | RuntimeException e) {
-      // Only an early start of what the server does again; a failure shows up there, with context.
     } catch (Exception e) {
-      // SQLiteJDBCLoader.initialize declares Exception; same as above.
+      // Only an early start of what the server does again; a failure shows up there, with context.
     }
   }
 }

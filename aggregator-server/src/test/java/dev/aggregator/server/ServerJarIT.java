@@ -185,6 +185,38 @@ class ServerJarIT {
     }
   }
 
+  /**
+   * Small answers on a keep-alive connection go out at once: without TCP_NODELAY, Nagle's algorithm
+   * and the client's delayed ACK hold each one for tens of milliseconds (the JDK server reads its
+   * setting once per JVM, so anything that creates a JDK server before the transport sets it brings
+   * the delay back).
+   */
+  @Test
+  void keepAliveRequests_answeredWithoutTheNagleDelay() throws Exception {
+    int port = freePort();
+    try (Child c =
+        start(
+            "--port",
+            String.valueOf(port),
+            "--db",
+            dir.resolve("nagle.db").toString(),
+            "--log-file",
+            dir.resolve("nagle.log").toString())) {
+      c.await("listening on", START_TIMEOUT);
+      List<Long> micros = new ArrayList<>();
+      for (int i = 0; i < 41; i++) {
+        long t0 = System.nanoTime();
+        post(port, "/publish", "{\"topic\":\"t\",\"event_id\":\"n" + i + "\"}");
+        micros.add((System.nanoTime() - t0) / 1000);
+      }
+      micros.sort(null);
+      long median = micros.get(micros.size() / 2);
+      assertTrue(median < 20_000, "median round trip " + median + " us: " + micros);
+      c.process.toHandle().destroy();
+      assertEquals(0, c.awaitExit(Duration.ofSeconds(30)), c.output());
+    }
+  }
+
   private static void assertOneLineFailure(Child c, int expectedStatus, String expectedText)
       throws Exception {
     int status = c.awaitExit(START_TIMEOUT);
