@@ -25,7 +25,7 @@ java -jar "$JAR" ReopenBenchmark -rf json -rff "$OUT/reopen.json" | tee "$OUT/re
 
 # 4. Publish -> durable ack latency, open loop, at about half of each system's peak (from step 1).
 #    StallProbe beside it counts how often the machine itself stopped a sleeping thread for more
-#    than 20 ms (RESULTS.md, sixth round): a p99 from a run with many such stalls measures the VM.
+#    than 20 ms (docs/benchmarks.md): a p99 from a run with many such stalls measures the VM.
 java -cp "$JAR" dev.aggregator.bench.StallProbe 90 | tail -1 > "$OUT/ack-latency-stalls.json" &
 java -Xms4g -Xmx8g -XX:+AlwaysPreTouch -cp "$JAR" dev.aggregator.bench.AckLatency \
     aggregator:125000 autocommit_wal:8000 | tee "$OUT/ack-latency.jsonl"

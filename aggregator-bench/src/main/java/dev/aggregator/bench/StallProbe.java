@@ -7,8 +7,8 @@ import java.util.concurrent.locks.LockSupport;
  * A machine check, not a benchmark: one thread parks for 1 ms in a loop and reports every wake-up
  * more than 5 ms late. Run it beside a benchmark, in its own JVM: when it is woken tens of
  * milliseconds late too, the stalls a latency figure shows are the machine's (no runnable core, or
- * the VM not running at all), not the code under test. RESULTS.md, sixth round, used it to find the
- * VM's proactive memory reclaim stalling both vCPUs twice a second.
+ * the VM not running at all), not the code under test: a guest kernel's proactive memory reclaim,
+ * for one, can stop both vCPUs of a VM at once.
  *
  * <pre>
  * java -cp aggregator-bench/target/benchmarks.jar dev.aggregator.bench.StallProbe [seconds]

@@ -5,14 +5,14 @@ import java.util.function.LongPredicate;
 /**
  * A compact hash table from a 64-bit key hash to the sequence number of the stored event: open
  * addressing, linear probing, one long per entry: the hash's upper 32 bits as a fingerprint beside
- * a 32-bit seq. 8 bytes per slot and at most 75% of the slots used, so 11 to 22 bytes per key (13.4
- * at 10M keys). Seqs run from 1 to {@value #MAX_SEQ}.
+ * a 32-bit seq. 8 bytes per slot and at most 75% of the slots used, so 11 to 22 bytes per key
+ * (ReopenBenchmark measures it: aggregator-bench/RESULTS.md). Seqs run from 1 to {@value #MAX_SEQ}.
  *
- * <p>Why 8 bytes and not the whole hash and seq in 16: half the heap (13.8 instead of 27.3 bytes
- * per key at 10M keys, measured by ReopenBenchmark), half the memory a rebuild at open and each
- * doubling write (the doubling at 12.6M keys rehashes the whole table within one batch), and twice
- * the entries per cache line. The price: 32-bit seqs, and a fingerprint that is a weaker hint (see
- * {@link #slot}); the caller compares the real keys either way.
+ * <p>Why 8 bytes and not the whole hash and seq in 16: half the heap per key, half the memory a
+ * rebuild at open and each doubling write (the doubling at 12.6M keys rehashes the whole table
+ * within one batch), and twice the entries per cache line. The price: 32-bit seqs, and a
+ * fingerprint that is a weaker hint (see {@link #slot}); the caller compares the real keys either
+ * way.
  *
  * <p>Several entries may match a hash: two different keys can share a hash, or a slot and a
  * fingerprint, so the table never decides on its own that a key is stored; it only names the

@@ -48,9 +48,10 @@ import org.sqlite.SQLiteException;
 /*
  * Design of the SQLite store: why it is fast and why dedup stays exact.
  *
- * The obvious design, a table with UNIQUE(topic, event_id), measured ~30,000 events/s here and
- * slows as the store grows: each new key lands on a random page of the unique index, so a batch
- * of n events dirties about n index pages, and the index outgrows the page cache. This store keeps
+ * The obvious design, a table with UNIQUE(topic, event_id), is an order of magnitude slower
+ * (baseline (a) of aggregator-bench/RESULTS.md) and slows as the store grows: each new key lands on
+ * a random page of the unique index, so a batch of n events dirties about n index pages, and the
+ * index outgrows the page cache. This store keeps
  * every B-tree write at the right edge instead, and decides dedup outside SQLite:
  *
  *   events(seq INTEGER PRIMARY KEY, topic_id, event_id, ...)   append-only, seq ascending
@@ -61,7 +62,7 @@ import org.sqlite.SQLiteException;
  *
  * Dedup index. KeyIndex, an open-addressing table on the heap, maps the 64-bit hash of every
  * stored key to its seq, in 8 bytes per entry (a 32-bit fingerprint of the hash and a 32-bit seq;
- * ~13 bytes per key at 10M keys). A hash is only a hint: for a new event the
+ * 11 to 22 bytes per key). A hash is only a hint: for a new event the
  * writer looks up every entry with the same hash and reads that row by its primary key (seq) to
  * compare the real topic and event_id. The rows a batch must compare are read together, 64 seqs per
  * SELECT ... WHERE seq IN (...), before the batch is decided (a query per duplicate cost 12% of the

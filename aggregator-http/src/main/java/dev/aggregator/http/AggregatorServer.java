@@ -394,7 +394,7 @@ public final class AggregatorServer implements AutoCloseable {
      * How long a client may take to send a whole request, counted from when the server starts
      * waiting for it (the connection opened, or the previous answer was written), and to take an
      * answer; a connection over it is closed. Bounds slow and idle clients. Default 60 s. (On the
-     * JDK transport the idle part is the JDK server's, set once per JVM: see the README.)
+     * JDK transport the idle part is the JDK server's, set once per JVM: see docs/embedding.md.)
      */
     public Builder requestTimeout(Duration timeout) {
       this.requestTimeout = positive(timeout, "requestTimeout");

@@ -18,7 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** Every row of the error table of HTTP-API.md: its status, its error code, the one shape. */
+/** Every row of the HTTP API reference's error table: its status, its error code, the one shape. */
 class ErrorContractTest {
   private static final String EVENT = "{\"topic\":\"t\",\"event_id\":\"e1\"}";
 

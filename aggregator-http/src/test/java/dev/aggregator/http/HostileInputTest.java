@@ -48,8 +48,8 @@ class HostileInputTest {
   /**
    * One row. {@code badFraming}: the request is not valid HTTP framing, which the JDK server
    * refuses itself, before any handler, with the same status and its own short HTML body (the
-   * README lists this difference); Netty's codec hands it to the API, which answers in its error
-   * shape.
+   * docs/embedding.md lists this difference); Netty's codec hands it to the API, which answers in
+   * its error shape.
    */
   record Case(String name, byte[] request, int status, String error, boolean badFraming) {
     @Override

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The success paths of HTTP-API.md against a real server on SQLite. */
+/** The success paths of the HTTP API reference against a real server on SQLite. */
 class RestApiTest {
   @TempDir Path dir;
 

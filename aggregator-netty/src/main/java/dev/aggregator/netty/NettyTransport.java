@@ -62,8 +62,7 @@ import org.slf4j.LoggerFactory;
  * dispatcher thread to a worker, and writes an answer's head and body as two writes. Here a
  * connection lives on one event loop: the request is decoded there, a publish is validated and
  * enqueued there, and the writer's completion comes back to that loop, which writes the whole
- * answer in one write. No thread is parked per request, and no thread is handed a request; see
- * aggregator-bench/RESULTS.md for the two transports side by side.
+ * answer in one write. No thread is parked per request, and no thread is handed a request.
  *
  * Threads. ioThreads event loops; by default one per core but one, which is left to the
  * aggregator's writer: the single thread that commits every publish is busy under load, and loops

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Three aggregators, each with its own {@link PostgresDedupStore} on one shared schema, stand in
- * for three server processes on one database (the lead's HTTP test runs the same scenario with real
+ * for three server processes on one database (MultiNodePostgresIT runs the same scenario with real
  * processes). 30,000 events, 20% duplicates, every duplicate sent through another node than its
  * original, concurrently, 500 pairs released at the same instant by a barrier.
  */

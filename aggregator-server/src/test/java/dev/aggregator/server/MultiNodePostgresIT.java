@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Three server processes on one PostgreSQL schema (issue 6's multi-node acceptance): 30,000 events,
+ * Three server processes on one PostgreSQL schema (the multi-node acceptance test): 30,000 events,
  * 20% of them duplicates, each duplicate POSTed to a different node than its original, all at once;
  * 60 of the duplicated batches are POSTed at the same instant as their originals (both requests
  * released by one barrier). Exactly one node answers {@code accepted} for each key, the table holds

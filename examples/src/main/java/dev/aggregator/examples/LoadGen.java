@@ -42,9 +42,8 @@ import picocli.CommandLine.Option;
  * Transport. The default client (NioDriver) writes HTTP/1.1 on plain sockets (keep-alive,
  * TCP_NODELAY, one request in flight per connection), all connections on one selector thread, and
  * reads Content-Length or chunked responses. --client jdk uses java.net.http.HttpClient
- * (HTTP/1.1), a thread per connection, instead; aggregator-bench/RESULTS.md ("HTTP figures")
- * compares them: on 2 cores shared with the server, the client's own CPU is part of what limits
- * the figure.
+ * (HTTP/1.1), a thread per connection, instead: on 2 cores shared with the server, the client's
+ * own CPU is part of what limits the figure.
  */
 /**
  * A load generator for {@code POST /publish}: prints one JSON line with events, requests, errors,

@@ -20,7 +20,7 @@ import java.util.PriorityQueue;
  * with TCP_NODELAY, one request in flight per connection, each request (head and body) written in
  * one call. One thread waiting on all the connections, as wrk does, instead of a thread blocked on
  * each: on 2 cores shared with the server, a thread woken per answer cost the generator about twice
- * the CPU per request (RESULTS.md, "HTTP figures").
+ * the CPU per request.
  */
 final class NioDriver {
   private final InetSocketAddress address;
