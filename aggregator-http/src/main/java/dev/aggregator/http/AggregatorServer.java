@@ -114,7 +114,7 @@ public final class AggregatorServer implements AutoCloseable {
     Limits limits =
         new Limits(b.maxBodyBytes, b.maxEventsPerRequest, b.maxNestingDepth, b.maxStringLength);
     JsonBodies bodies = new JsonBodies(limits);
-    Prometheus metrics = new Prometheus();
+    Prometheus metrics = new Prometheus(b.prometheusTopics, b.processMetrics);
     Commits commits = new Commits(b.ackTimeout, timer);
     this.router =
         new Router(
@@ -267,6 +267,8 @@ public final class AggregatorServer implements AutoCloseable {
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private Duration shutdownGrace = Duration.ofSeconds(10);
     private HttpTransport transport = new JdkTransport();
+    private int prometheusTopics = 100;
+    private boolean processMetrics;
 
     private Builder(EventAggregator aggregator) {
       this.aggregator = Objects.requireNonNull(aggregator, "aggregator");
@@ -428,6 +430,29 @@ public final class AggregatorServer implements AutoCloseable {
         throw new IllegalArgumentException("maxConnections must be at least 1, was " + connections);
       }
       this.maxConnections = connections;
+      return this;
+    }
+
+    /**
+     * How many topics get a series of their own in {@code /prometheus} ({@code
+     * aggregator_topic_events}): the largest by count; the others are summed under {@code
+     * topic="_other"}, so publishers cannot grow the exposition without bound. Default 100.
+     */
+    public Builder prometheusTopics(int topics) {
+      if (topics < 0) {
+        throw new IllegalArgumentException("prometheusTopics must not be negative, was " + topics);
+      }
+      this.prometheusTopics = topics;
+      return this;
+    }
+
+    /**
+     * Whether {@code /prometheus} also has the JVM's and the process's metrics ({@code process_*},
+     * {@code jvm_*}: CPU, memory, threads, file descriptors, garbage collection). Default false: an
+     * application that embeds the API usually exports its own; the standalone server turns it on.
+     */
+    public Builder processMetrics(boolean on) {
+      this.processMetrics = on;
       return this;
     }
 

@@ -1,7 +1,10 @@
 package dev.aggregator.http;
 
 import dev.aggregator.AggregatorStats;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.DoubleAdder;
@@ -11,8 +14,29 @@ import java.util.concurrent.atomic.LongAdder;
  * The counters behind {@code GET /prometheus}, and their text exposition (format 0.0.4). Written by
  * hand: a handful of counters, gauges and two histograms do not justify the Prometheus client
  * library and its registry, and the hot path is one {@link LongAdder} increment per request.
+ *
+ * <p>Every label value comes from a bounded set, so no client can make the exposition grow: routes
+ * are the table's or "unmatched", methods the known ones or "other", and topics (which publishers
+ * name freely) are the {@code maxTopicSeries} largest by count, the rest summed under {@value
+ * #OTHER_TOPICS}.
  */
 final class Prometheus {
+  /** The label value under which the topics beyond the largest ones are summed. */
+  static final String OTHER_TOPICS = "_other";
+
+  private final int maxTopicSeries;
+  private final boolean processMetrics;
+
+  /**
+   * @param maxTopicSeries how many topics get a series of their own
+   * @param processMetrics whether the exposition includes the JVM's and the process's own metrics
+   *     (for the standalone server; an embedding application usually exports its own)
+   */
+  Prometheus(int maxTopicSeries, boolean processMetrics) {
+    this.maxTopicSeries = maxTopicSeries;
+    this.processMetrics = processMetrics;
+  }
+
   /** Seconds; request durations and publish-to-durable-ack times of a local server. */
   private static final double[] BUCKETS = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
@@ -69,13 +93,13 @@ final class Prometheus {
   private final Map<String, Histogram> durations = new ConcurrentHashMap<>();
   final Histogram publishAck = new Histogram();
 
-  /**
-   * Counts one request; {@code route} is a known route or {@code "unmatched"}, never a raw path.
-   */
   /** The methods counted by name; any other is counted as "other", so no client can add labels. */
   private static final java.util.Set<String> METHODS =
       java.util.Set.of("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS");
 
+  /**
+   * Counts one request; {@code route} is a known route or {@code "unmatched"}, never a raw path.
+   */
   void request(String route, String method, int status, long nanos) {
     String m = METHODS.contains(method) ? method : "other";
     String key = "route=\"" + route + "\",method=\"" + m + "\",status=\"" + status + "\"";
@@ -97,14 +121,7 @@ final class Prometheus {
         "aggregator_events_duplicate_total",
         "Events dropped as duplicates.",
         s.duplicateDropped());
-    header(out, "aggregator_topic_events", "Events stored per topic.", "gauge");
-    for (Map.Entry<String, Long> e : s.topicCounts().entrySet()) {
-      out.append("aggregator_topic_events{topic=\"")
-          .append(escape(e.getKey()))
-          .append("\"} ")
-          .append(e.getValue())
-          .append('\n');
-    }
+    topicSeries(out, s.topicCounts());
     gauge(out, "aggregator_queue_size", "Events accepted and not yet committed.", s.queueSize());
     gauge(out, "aggregator_queue_capacity", "The most events the queue holds.", s.queueCapacity());
     counter(
@@ -167,25 +184,82 @@ final class Prometheus {
     for (Map.Entry<String, Histogram> e : new TreeMap<>(durations).entrySet()) {
       e.getValue().write(out, "aggregator_http_request_duration_seconds", e.getKey());
     }
+    if (processMetrics) {
+      ProcessMetrics.write(out);
+    }
     return out.toString();
   }
 
-  private static void counter(StringBuilder out, String name, String help, long value) {
+  /**
+   * {@code aggregator_topic_events} for the {@code maxTopicSeries} largest topics (first seen first
+   * among equals), one series for the sum of the others, and the number of topics.
+   */
+  private void topicSeries(StringBuilder out, Map<String, Long> counts) {
+    gauge(out, "aggregator_topics", "Topics with events stored.", counts.size());
+    header(
+        out,
+        "aggregator_topic_events",
+        "Events stored per topic: the "
+            + maxTopicSeries
+            + " largest, the others summed under topic=\""
+            + OTHER_TOPICS
+            + "\".",
+        "gauge");
+    List<Map.Entry<String, Long>> largest = largest(counts, maxTopicSeries);
+    long others = 0;
+    for (long c : counts.values()) {
+      others += c;
+    }
+    for (Map.Entry<String, Long> e : largest) {
+      others -= e.getValue();
+      out.append("aggregator_topic_events{topic=\"")
+          .append(escape(e.getKey()))
+          .append("\"} ")
+          .append(e.getValue())
+          .append('\n');
+    }
+    if (counts.size() > largest.size()) {
+      out.append("aggregator_topic_events{topic=\"")
+          .append(OTHER_TOPICS)
+          .append("\"} ")
+          .append(others)
+          .append('\n');
+    }
+  }
+
+  /** The {@code n} entries with the largest counts, largest first; a bounded heap, not a sort. */
+  private static List<Map.Entry<String, Long>> largest(Map<String, Long> counts, int n) {
+    PriorityQueue<Map.Entry<String, Long>> heap =
+        new PriorityQueue<>(Math.max(1, n), Map.Entry.comparingByValue());
+    for (Map.Entry<String, Long> e : counts.entrySet()) {
+      if (heap.size() < n) {
+        heap.add(e);
+      } else if (n > 0 && e.getValue() > heap.peek().getValue()) {
+        heap.poll();
+        heap.add(e);
+      }
+    }
+    List<Map.Entry<String, Long>> list = new ArrayList<>(heap);
+    list.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+    return list;
+  }
+
+  static void counter(StringBuilder out, String name, String help, long value) {
     header(out, name, help, "counter");
     out.append(name).append(' ').append(value).append('\n');
   }
 
-  private static void gauge(StringBuilder out, String name, String help, long value) {
+  static void gauge(StringBuilder out, String name, String help, long value) {
     header(out, name, help, "gauge");
     out.append(name).append(' ').append(value).append('\n');
   }
 
-  private static void header(StringBuilder out, String name, String help, String type) {
+  static void header(StringBuilder out, String name, String help, String type) {
     out.append("# HELP ").append(name).append(' ').append(help).append('\n');
     out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
   }
 
-  private static String format(double v) {
+  static String format(double v) {
     return v == Math.rint(v) && Math.abs(v) < 1e15
         ? Long.toString((long) v)
         : java.math.BigDecimal.valueOf(v).toPlainString();

@@ -166,6 +166,15 @@ final class ServerOptions {
   int maxConnections;
 
   @Option(
+      names = "--prometheus-topics",
+      paramLabel = "N",
+      defaultValue = "100",
+      description =
+          "Topics with a series of their own in /prometheus (the largest; the others are summed"
+              + " under topic=\"_other\"). Default: ${DEFAULT-VALUE}.")
+  int prometheusTopics;
+
+  @Option(
       names = "--transport",
       paramLabel = "jdk|netty",
       defaultValue = "${env:AGGREGATOR_TRANSPORT:-jdk}",

@@ -59,6 +59,8 @@ final class StandaloneServer implements AutoCloseable {
               .maxEventsPerRequest(o.maxEvents)
               .requestTimeout(Duration.ofSeconds(o.requestTimeoutSeconds))
               .maxConnections(o.maxConnections)
+              .prometheusTopics(o.prometheusTopics)
+              .processMetrics(true)
               .ackMode(o.ack);
       if (o.transport == ServerOptions.Transport.NETTY) {
         b.transport(new NettyTransport(o.ioThreads));
