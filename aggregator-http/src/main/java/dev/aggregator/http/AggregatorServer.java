@@ -105,6 +105,15 @@ public final class AggregatorServer implements AutoCloseable {
   private HttpContext context;
 
   private AggregatorServer(Builder b, String prefix) {
+    int capacity = b.aggregator.stats().queueCapacity();
+    if (b.maxEventsPerRequest > capacity) {
+      throw new IllegalStateException(
+          "maxEventsPerRequest "
+              + b.maxEventsPerRequest
+              + " is larger than the aggregator's queue capacity "
+              + capacity
+              + ": a request that large could never be queued");
+    }
     this.shutdownGrace = b.shutdownGrace;
     ExecutorService virtual = b.threads == 0 ? virtualThreadExecutor() : null;
     int n = b.threads == 0 ? DEFAULT_THREADS : b.threads;
@@ -333,7 +342,10 @@ public final class AggregatorServer implements AutoCloseable {
       return this;
     }
 
-    /** The most events in one publish request. Default 10,000. */
+    /**
+     * The most events in one publish request; at most the aggregator's queue capacity, or a request
+     * that large could never be queued ({@link #start()} checks). Default 10,000.
+     */
     public Builder maxEventsPerRequest(int events) {
       if (events < 1) {
         throw new IllegalArgumentException("maxEventsPerRequest must be at least 1, was " + events);
@@ -471,6 +483,8 @@ public final class AggregatorServer implements AutoCloseable {
      *
      * @throws UncheckedIOException if the address cannot be bound (e.g. the port is taken); its
      *     cause is the {@link java.net.BindException}
+     * @throws IllegalStateException if {@link #maxEventsPerRequest} is larger than the aggregator's
+     *     queue capacity
      */
     public AggregatorServer start() {
       AggregatorServer server = new AggregatorServer(this, "");

@@ -121,7 +121,10 @@ final class JsonBodies {
       throw new HttpError(
           413,
           "payload_too_large",
-          nodes.size() + " events in one request; the limit is " + limits.maxEventsPerRequest());
+          nodes.size()
+              + " events in one request; the limit is "
+              + limits.maxEventsPerRequest()
+              + " per request (and at most the queue's capacity); send them in smaller requests");
     }
     List<Event> events = EventJson.readAll(nodes);
     List<EventValidationException.Violation> reserved = new ArrayList<>(0);

@@ -41,6 +41,22 @@ class AggregatorServerTest {
   }
 
   @Test
+  void start_maxEventsOverTheQueueCapacity_refusedNamingBoth() {
+    try (EventAggregator agg =
+        EventAggregator.builder().store(new InMemoryDedupStore()).queueCapacity(1000).build()) {
+      IllegalStateException e =
+          assertThrows(IllegalStateException.class, () -> TestServer.builder(agg).start());
+      assertTrue(
+          e.getMessage().contains("maxEventsPerRequest 10000")
+              && e.getMessage().contains("queue capacity 1000"),
+          e.getMessage());
+      try (AggregatorServer fits = TestServer.builder(agg).maxEventsPerRequest(1000).start()) {
+        assertTrue(fits.port() > 0);
+      }
+    }
+  }
+
+  @Test
   void start_portZero_realPortAndIdempotentCloseLeavesAggregatorOpen() {
     try (EventAggregator agg = EventAggregator.builder().store(new InMemoryDedupStore()).build()) {
       AggregatorServer server = TestServer.builder(agg).start();

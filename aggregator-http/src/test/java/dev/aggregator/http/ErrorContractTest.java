@@ -193,7 +193,8 @@ class ErrorContractTest {
   @Test
   void publish_queueFull_503WithRetryAfter() throws Exception {
     TestServer.GatedStore store = new TestServer.GatedStore();
-    try (TestServer s = new TestServer(store, a -> a.queueCapacity(1), b -> b)) {
+    try (TestServer s =
+        new TestServer(store, a -> a.queueCapacity(1), b -> b.maxEventsPerRequest(1))) {
       assertEquals(202, s.post("/publish?ack=queued", ev("first")).status());
       assertTrue(store.appending.await(10, TimeUnit.SECONDS), "writer never started the batch");
       Reply full = s.post("/publish", ev("second"));

@@ -221,6 +221,15 @@ final class ServerOptions {
           "--log-level must be TRACE, DEBUG, INFO, WARN or ERROR, was '" + logLevel + "'");
     }
     logLevel = level;
+    if (maxEvents > queueCapacity) {
+      throw new IllegalArgumentException(
+          "--max-events "
+              + maxEvents
+              + " is larger than --queue-capacity "
+              + queueCapacity
+              + ": a request that large could never be queued; lower --max-events or raise"
+              + " --queue-capacity");
+    }
     store = blankToNull(store);
     source = blankToNull(source);
     forward = blankToNull(forward);

@@ -245,6 +245,24 @@ class ServerJarIT {
   }
 
   @Test
+  void start_maxEventsOverQueueCapacity_oneLineNamingBothAndExit2() throws Exception {
+    // The default --max-events (10,000) with a smaller queue: such a request could never fit,
+    // and used to get 503 queue_full ("retry later") every time.
+    try (Child c =
+        start(
+            "--port",
+            String.valueOf(freePort()),
+            "--queue-capacity",
+            "1000",
+            "--db",
+            dir.resolve("q.db").toString(),
+            "--log-file",
+            dir.resolve("q.log").toString())) {
+      assertOneLineFailure(c, 2, "--max-events 10000 is larger than --queue-capacity 1000");
+    }
+  }
+
+  @Test
   void start_unusableDatabase_oneLineAndExit1() throws Exception {
     Path notSqlite = dir.resolve("garbage.db");
     Files.writeString(
