@@ -7,7 +7,11 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
-/** Where benchmarks keep their files: {@code -Dbench.dir}, default aggregator-bench/target. */
+/**
+ * Where benchmarks keep their files: {@code -Dbench.dir}, else the directory of the benchmarks jar
+ * (aggregator-bench/target), wherever the command runs from; gigabytes of stores must not land in
+ * whatever directory that happens to be.
+ */
 final class BenchDirs {
   private BenchDirs() {}
 
@@ -16,14 +20,15 @@ final class BenchDirs {
     if (configured != null) {
       return Path.of(configured).toAbsolutePath();
     }
-    for (Path dir : new Path[] {Path.of("aggregator-bench/target"), Path.of("target")}) {
-      if (Files.isDirectory(dir)) {
-        return dir.toAbsolutePath(); // from the repository root, or from inside the module
-      }
+    try {
+      // benchmarks.jar, or target/classes when run from the build: either way, target/.
+      Path code =
+          Path.of(BenchDirs.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      return code.getParent().toAbsolutePath();
+    } catch (java.net.URISyntaxException | RuntimeException e) {
+      throw new IllegalStateException(
+          "cannot tell where the benchmarks jar is (" + e + "); set -Dbench.dir", e);
     }
-    // Gigabytes of stores must not land in whatever directory this happens to run from.
-    throw new IllegalStateException(
-        "run from the repository root (or the aggregator-bench module), or set -Dbench.dir");
   }
 
   /** A fresh, empty working directory for one trial. */
