@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The dashboard's browser test (DashboardBrowserIT) drives Debian's Chromium through its
 # chromedriver. A fresh machine has neither: install them (as root, from Debian's packages) when
-# missing, so "mvn verify" needs nothing but a JDK and Maven. Run by aggregator-http's build
-# before its integration tests, and harmless to run again.
+# missing. Run by .ci/run (as root) before the build; the build itself never installs anything,
+# and harmless to run again.
 set -euo pipefail
 if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
   exit 0

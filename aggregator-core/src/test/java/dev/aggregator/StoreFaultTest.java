@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aggregator.sqlite.SqliteDedupStore;
+import dev.aggregator.testing.RequiresRoot;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -96,6 +97,7 @@ class StoreFaultTest {
     }
   }
 
+  @RequiresRoot
   @Test
   void diskFull_publishFailsUnhealthyThenRecoversWhenSpaceReturns() throws Exception {
     Path db = smallDisk("2m").resolve("full.db");
@@ -132,6 +134,7 @@ class StoreFaultTest {
    * database needs a forced remount: the kernel refuses {@code remount,ro} while files are open for
    * writing, and an I/O error from a forced one looks to SQLite like the full disk above.)
    */
+  @RequiresRoot
   @Test
   void diskReadOnlyAtOpen_failsNamingTheFile() throws Exception {
     Path db = smallDisk("8m").resolve("ro.db");

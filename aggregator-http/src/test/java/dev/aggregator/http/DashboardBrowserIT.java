@@ -2,7 +2,6 @@ package dev.aggregator.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aggregator.EventAggregator;
 import dev.aggregator.sqlite.SqliteDedupStore;
+import dev.aggregator.testing.RequiresChromium;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
@@ -57,9 +57,10 @@ import org.openqa.selenium.logging.LoggingPreferences;
  * the server, and reads the console and fails on any error (a Content-Security-Policy violation
  * shows there). Screenshots go to {@code target/screenshots/}.
  *
- * <p>Chromium missing is a failure with the command that installs it, never a skip: CI must run
- * this test.
+ * <p>Chromium missing skips the test with a line naming it, and fails it under CI ({@code
+ * CI=true}): CI must run it ({@code .ci/run} installs Chromium first).
  */
+@RequiresChromium
 class DashboardBrowserIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
   private static final Duration POLL = Duration.ofMillis(50);
@@ -79,15 +80,6 @@ class DashboardBrowserIT {
   static void startBrowser() throws IOException {
     String chromium = System.getProperty("chromium.binary", "/usr/bin/chromium");
     String chromedriver = System.getProperty("chromedriver.binary", "/usr/bin/chromedriver");
-    for (String binary : List.of(chromium, chromedriver)) {
-      if (!new File(binary).canExecute()) {
-        fail(
-            binary
-                + " is missing: the dashboard's browser test needs the system's Chromium and"
-                + " its driver. Install them with: apt-get install -y chromium chromium-driver"
-                + " (or point -Dchromium.binary / -Dchromedriver.binary at them)");
-      }
-    }
     // Selenium then uses this driver and never asks Selenium Manager to find or fetch one.
     System.setProperty("webdriver.chrome.driver", chromedriver);
     profile = Files.createTempDirectory("dashboard-chromium-");

@@ -9,6 +9,7 @@ import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
 import dev.aggregator.StoredEvent;
 import dev.aggregator.store.PendingEvent;
+import dev.aggregator.testing.RequiresPostgres;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.Test;
  * appends meanwhile. The store serializes writers, so B must wait for A (it shows up in
  * pg_stat_activity as waiting on a lock) and a reader never sees B's rows before A's.
  */
+@RequiresPostgres
 class PostgresCursorOrderTest {
   private static final Instant T0 = Instant.parse("2025-10-23T10:00:00Z");
   private static final long DEADLINE_MS = 30_000;

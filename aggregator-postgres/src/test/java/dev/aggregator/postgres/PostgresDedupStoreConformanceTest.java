@@ -2,9 +2,11 @@ package dev.aggregator.postgres;
 
 import dev.aggregator.store.DedupStore;
 import dev.aggregator.store.DedupStoreConformanceTest;
+import dev.aggregator.testing.RequiresPostgres;
 import org.junit.jupiter.api.AfterEach;
 
 /** The shared DedupStore contract, on the real PostgreSQL, in a fresh schema per test. */
+@RequiresPostgres
 class PostgresDedupStoreConformanceTest extends DedupStoreConformanceTest {
   private String schema;
 

@@ -11,6 +11,7 @@ import dev.aggregator.Outcome;
 import dev.aggregator.StoreException;
 import dev.aggregator.store.PendingEvent;
 import dev.aggregator.store.StoreStats;
+import dev.aggregator.testing.RequiresPostgres;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Opening, schema checks, persistence, URLs and errors of the PostgreSQL store. */
+@RequiresPostgres
 class PostgresDedupStoreTest {
   private static final Instant T0 = Instant.parse("2025-10-23T10:00:00Z");
   private String schema;

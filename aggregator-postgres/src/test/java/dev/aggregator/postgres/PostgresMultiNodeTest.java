@@ -11,6 +11,7 @@ import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
 import dev.aggregator.PublishResult;
 import dev.aggregator.StoredEvent;
+import dev.aggregator.testing.RequiresPostgres;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.Test;
  * processes). 30,000 events, 20% duplicates, every duplicate sent through another node than its
  * original, concurrently, 500 pairs released at the same instant by a barrier.
  */
+@RequiresPostgres
 class PostgresMultiNodeTest {
   private static final int NODES = 3;
   private static final int UNIQUE = 24_000;

@@ -9,6 +9,8 @@ import dev.aggregator.Event;
 import dev.aggregator.postgres.PostgresDedupStore;
 import dev.aggregator.postgres.PostgresTestDatabase;
 import dev.aggregator.store.StoreStats;
+import dev.aggregator.testing.RequiresPostgres;
+import dev.aggregator.testing.RequiresRedis;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,6 +34,8 @@ import redis.clients.jedis.JedisPooled;
  * reclaims that batch after the idle timeout. Every event must be stored exactly once, the counters
  * must be exact and the stream's pending list empty.
  */
+@RequiresRedis
+@RequiresPostgres
 class RedisConsumerKillTest {
   private static final int UNIQUE = 40_000;
   private static final int DUPLICATES = 10_000;

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.aggregator.postgres.PostgresDedupStore;
 import dev.aggregator.postgres.PostgresTestDatabase;
 import dev.aggregator.store.StoreStats;
+import dev.aggregator.testing.RequiresPostgres;
+import dev.aggregator.testing.RequiresRedis;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,6 +34,8 @@ import redis.clients.jedis.JedisPooled;
  * Every event must be stored exactly once, the counters must be exact (nothing was committed twice:
  * the killed batch was never committed), and the list and both processing lists empty.
  */
+@RequiresRedis
+@RequiresPostgres
 class RedisListKillTest {
   private static final int UNIQUE = 40_000;
   private static final int DUPLICATES = 10_000;

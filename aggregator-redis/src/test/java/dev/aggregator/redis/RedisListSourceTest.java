@@ -16,6 +16,7 @@ import dev.aggregator.store.DedupStore;
 import dev.aggregator.store.ForwardingDedupStore;
 import dev.aggregator.store.InMemoryDedupStore;
 import dev.aggregator.store.PendingEvent;
+import dev.aggregator.testing.RequiresRedis;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +34,7 @@ import redis.clients.jedis.JedisPooled;
 import redis.clients.jedis.params.SetParams;
 
 /** {@link RedisSource} on a Redis list, against the real Redis, with an in-memory store. */
+@RequiresRedis
 class RedisListSourceTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Duration WAIT = Duration.ofSeconds(30);

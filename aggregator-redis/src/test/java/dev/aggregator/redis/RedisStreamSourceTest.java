@@ -20,6 +20,7 @@ import dev.aggregator.store.ForwardingDedupStore;
 import dev.aggregator.store.InMemoryDedupStore;
 import dev.aggregator.store.PendingEvent;
 import dev.aggregator.store.StoreStats;
+import dev.aggregator.testing.RequiresRedis;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,6 +39,7 @@ import redis.clients.jedis.params.XReadGroupParams;
 import redis.clients.jedis.resps.StreamEntry;
 
 /** The source and the forwarder against the real Redis, with an in-memory store. */
+@RequiresRedis
 class RedisStreamSourceTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Duration WAIT = Duration.ofSeconds(30);

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.aggregator.postgres.PostgresTestDatabase;
+import dev.aggregator.testing.RequiresPostgres;
+import dev.aggregator.testing.RequiresRedis;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -29,6 +31,8 @@ import redis.clients.jedis.JedisPooled;
  * duplicates), the group's pending list ends empty, and an invalid event is refused by A with 422
  * without reaching the stream.
  */
+@RequiresRedis
+@RequiresPostgres
 class ForwardThroughRedisIT {
   private static final String REDIS =
       System.getenv().getOrDefault("AGGREGATOR_TEST_REDIS", "127.0.0.1:6379");

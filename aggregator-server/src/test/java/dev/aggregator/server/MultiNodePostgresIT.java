@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.aggregator.postgres.PostgresTestDatabase;
+import dev.aggregator.testing.RequiresPostgres;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * each key once, {@code /stats} on every node gives the exact global counts, and {@code /events}
  * pages a topic completely through the nodes in turn (a cursor from one node works on another).
  */
+@RequiresPostgres
 class MultiNodePostgresIT {
   private static final int NODES = 3;
   private static final int BATCH = 50;

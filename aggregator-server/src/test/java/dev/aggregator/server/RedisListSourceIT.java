@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.aggregator.testing.RequiresRedis;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
@@ -21,6 +22,7 @@ import redis.clients.jedis.JedisPooled;
  * list and its processing list empty; an item that is not an event goes to the dead letters with
  * the item as it was. Needs Redis at 127.0.0.1:6379 (AGGREGATOR_TEST_REDIS).
  */
+@RequiresRedis
 class RedisListSourceIT {
   private static final String REDIS =
       System.getenv().getOrDefault("AGGREGATOR_TEST_REDIS", "127.0.0.1:6379");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.aggregator.testing.RequiresRoot;
 import java.io.RandomAccessFile;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -107,6 +108,7 @@ class StoreFaultJarIT {
     System.out.println("start refused: " + lines.get(0));
   }
 
+  @RequiresRoot
   @Test
   void diskFull_publish503StoreUnavailable_healthNamesIt_recoversWhenSpaceReturns()
       throws Exception {
