@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.aggregator.http.TestServer.Reply;
 import dev.aggregator.sqlite.SqliteDedupStore;
+import dev.aggregator.testing.Await;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -148,10 +149,8 @@ class ConcurrencyTest {
                   return bad;
                 }));
       }
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (sent.get() < 20_000 && System.nanoTime() < deadline) {
-        Thread.onSpinWait(); // let the load ramp up before probing
-      }
+      // Let the load ramp up before probing.
+      Await.until("20,000 events sent", Duration.ofSeconds(30), () -> sent.get() >= 20_000);
       long receivedBefore = s.get("/stats").json().get("received").asLong();
       List<Long> latenciesMicros = new ArrayList<>();
       for (int i = 0; i < 100; i++) {

@@ -6,6 +6,7 @@ import static dev.aggregator.http.TransportTest.readUntilClosed;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.aggregator.testing.Await;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketException;
@@ -63,21 +64,19 @@ class ConnectionLimitsTest {
           s.close();
         }
       }
-      // The count falls as the server sees the closes: retry until a deadline.
-      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-      while (true) {
-        try (Socket s = new Socket("127.0.0.1", port)) {
-          s.setSoTimeout(5_000);
-          s.getOutputStream().write(HEALTH);
-          String answer = readAnswer(s.getInputStream());
-          if (answer.startsWith("HTTP/1.1 200")) {
-            break;
-          }
-        } catch (IOException e) {
-          // still over the cap
-        }
-        assertTrue(System.nanoTime() < deadline, "no service after the other connections closed");
-      }
+      // The count falls as the server sees the closes: asked again until then.
+      Await.until(
+          "service after the other connections closed",
+          Duration.ofSeconds(10),
+          () -> {
+            try (Socket s = new Socket("127.0.0.1", port)) {
+              s.setSoTimeout(5_000);
+              s.getOutputStream().write(HEALTH);
+              return readAnswer(s.getInputStream()).startsWith("HTTP/1.1 200");
+            } catch (IOException e) {
+              return false; // still over the cap
+            }
+          });
     }
   }
 }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aggregator.EventAggregator;
 import dev.aggregator.sqlite.SqliteDedupStore;
+import dev.aggregator.testing.Await;
 import dev.aggregator.testing.RequiresChromium;
 import java.io.File;
 import java.io.IOException;
@@ -27,7 +28,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import java.util.logging.Level;
 import org.junit.jupiter.api.AfterAll;
@@ -38,8 +38,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.NoSuchElementException;
-import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -63,7 +61,6 @@ import org.openqa.selenium.logging.LoggingPreferences;
 @RequiresChromium
 class DashboardBrowserIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
-  private static final Duration POLL = Duration.ofMillis(50);
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Path SCREENSHOTS = Paths.get("target", "screenshots");
 
@@ -433,26 +430,7 @@ class DashboardBrowserIT {
    * while being read count as "not yet".
    */
   private static void waitFor(String what, Function<WebDriver, Boolean> condition) {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    RuntimeException last = null;
-    while (true) {
-      try {
-        if (Boolean.TRUE.equals(condition.apply(driver))) {
-          return;
-        }
-        last = null;
-      } catch (StaleElementReferenceException
-          | NoSuchElementException
-          | NullPointerException
-          | IndexOutOfBoundsException
-          | NumberFormatException e) {
-        last = e;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + WAIT + " waiting for " + what, last);
-      }
-      LockSupport.parkNanos(POLL.toNanos());
-    }
+    Await.value(what, WAIT, () -> condition.apply(driver), Boolean.TRUE::equals);
   }
 
   private static void waitForText(String id, String expected) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aggregator.http.TestServer.Reply;
+import dev.aggregator.testing.Await;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -229,12 +230,13 @@ class ErrorContractTest {
           CompletableFuture.supplyAsync(() -> s.post("/publish", ev("a")));
       assertTrue(store.appending.await(10, TimeUnit.SECONDS), "publish never reached the store");
       CompletableFuture<Void> closing = CompletableFuture.runAsync(s.server::close);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      Reply health = s.get("/health");
-      while (health.status() == 200 && System.nanoTime() < deadline) {
-        health = s.get("/health");
-      }
-      assertEquals(503, health.status(), "health never turned unhealthy while closing");
+      Reply health =
+          Await.value(
+              "health to turn unhealthy while closing",
+              Duration.ofSeconds(10),
+              () -> s.get("/health"),
+              h -> h.status() != 200);
+      assertEquals(503, health.status(), health.text());
       assertEquals("unhealthy", health.json().get("status").asText());
       assertError(s.post("/publish", ev("b")), 503, "unavailable");
       store.release();

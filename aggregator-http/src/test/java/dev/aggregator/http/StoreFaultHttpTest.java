@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aggregator.sqlite.SqliteDedupStore;
+import dev.aggregator.testing.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,11 +43,8 @@ class StoreFaultHttpTest {
       assertFalse(reason.contains(dir.toString()), "a path leaked: " + reason);
 
       Files.createLink(db, rescue);
-      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-      while (t.get("/health").status() != 200) {
-        assertTrue(System.nanoTime() < deadline, "health did not recover");
-        Thread.onSpinWait();
-      }
+      Await.until(
+          "health to recover", Duration.ofSeconds(20), () -> t.get("/health").status() == 200);
       TestServer.Reply retry = t.post("/publish", "{\"topic\":\"t\",\"event_id\":\"during\"}");
       assertEquals(200, retry.status(), retry.text());
       assertEquals("accepted", retry.json().get("results").get(0).get("status").asText());

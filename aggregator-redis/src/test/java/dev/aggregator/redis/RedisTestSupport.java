@@ -1,10 +1,8 @@
 package dev.aggregator.redis;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
+import dev.aggregator.testing.Await;
 import java.time.Duration;
 import java.util.UUID;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import redis.clients.jedis.JedisPooled;
 
@@ -32,18 +30,11 @@ final class RedisTestSupport {
   }
 
   /**
-   * Waits until {@code condition} holds, polling every few milliseconds, or fails after {@code
-   * timeout} saying what was awaited and {@code state}.
+   * Waits until {@code condition} holds ({@link Await}), or fails after {@code timeout} saying what
+   * was awaited and {@code state} (a supplier is asked at that moment).
    */
   static void await(String what, Duration timeout, BooleanSupplier condition, Object state) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      assertTrue(
-          System.nanoTime() - deadline < 0,
-          () ->
-              "timed out after " + timeout + " waiting for " + what + "; state: " + stateOf(state));
-      LockSupport.parkNanos(5_000_000); // poll pacing, not synchronization
-    }
+    Await.until(what, timeout, condition::getAsBoolean, () -> stateOf(state));
   }
 
   private static String stateOf(Object state) {

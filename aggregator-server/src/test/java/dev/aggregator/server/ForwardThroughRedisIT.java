@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.aggregator.postgres.PostgresTestDatabase;
+import dev.aggregator.testing.Await;
 import dev.aggregator.testing.RequiresPostgres;
 import dev.aggregator.testing.RequiresRedis;
 import java.net.URLEncoder;
@@ -17,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -119,13 +119,13 @@ class ForwardThroughRedisIT {
     assertEquals(sent, redis.xlen(stream));
 
     // The consumer commits them to PostgreSQL; wait (bounded) for the counters.
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    JsonNode stats = consumer.get("/stats");
-    while (stats.get("received").longValue() < sent) {
-      assertTrue(System.nanoTime() < deadline, "not all consumed within 60 s: " + stats);
-      LockSupport.parkNanos(50_000_000); // poll pacing
-      stats = consumer.get("/stats");
-    }
+    long expected = sent;
+    JsonNode stats =
+        Await.value(
+            "all consumed",
+            Duration.ofSeconds(60),
+            () -> consumer.get("/stats"),
+            st -> st.get("received").longValue() >= expected);
     for (JarServer s : servers) {
       JsonNode st = s.get("/stats");
       assertEquals(sent, st.get("received").longValue(), s.name + " " + st);
@@ -160,12 +160,11 @@ class ForwardThroughRedisIT {
     assertEquals(EVENTS, ids.size());
 
     // Acknowledged only after the commit; by now nothing is pending and nothing dead-lettered.
-    deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    long pending;
-    while ((pending = redis.xpending(stream, "aggregator").getTotal()) != 0) {
-      assertTrue(System.nanoTime() < deadline, pending + " entries still pending after 30 s");
-      LockSupport.parkNanos(50_000_000);
-    }
+    Await.value(
+        "no stream entry pending",
+        Duration.ofSeconds(30),
+        () -> redis.xpending(stream, "aggregator").getTotal(),
+        pending -> pending == 0);
     assertEquals(
         0, redis.exists(stream + ":dead-letter") ? redis.xlen(stream + ":dead-letter") : 0);
   }

@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.aggregator.testing.Await;
 import dev.aggregator.testing.RequiresRedis;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,23 +83,22 @@ class RedisListSourceIT {
     }
     redis.rpush(list, "{\"topic\":\"orders\"}"); // no event_id: dead-lettered
 
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    JsonNode stats = server.get("/stats");
-    while (stats.get("received").longValue() < events + 200) {
-      assertTrue(System.nanoTime() < deadline, "not all consumed within 60 s: " + stats);
-      LockSupport.parkNanos(50_000_000); // poll pacing
-      stats = server.get("/stats");
-    }
+    long expected = events + 200;
+    JsonNode stats =
+        Await.value(
+            "all consumed",
+            Duration.ofSeconds(60),
+            () -> server.get("/stats"),
+            st -> st.get("received").longValue() >= expected);
     assertEquals(events + 200, stats.get("received").longValue(), stats.toString());
     assertEquals(events, stats.get("unique_processed").longValue(), stats.toString());
     assertEquals(200, stats.get("duplicate_dropped").longValue(), stats.toString());
 
     // Removed from the processing list after the commit; the bad item kept as it was.
-    deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (redis.llen(list + ":processing:course-1") + redis.llen(list) != 0) {
-      assertTrue(System.nanoTime() < deadline, "items still queued or in processing after 30 s");
-      LockSupport.parkNanos(50_000_000);
-    }
+    Await.until(
+        "the list and the processing list empty",
+        Duration.ofSeconds(30),
+        () -> redis.llen(list + ":processing:course-1") + redis.llen(list) == 0);
     assertEquals(1, redis.llen(list + ":dead-letter"));
     JsonNode dead = JarServer.MAPPER.readTree(redis.lindex(list + ":dead-letter", 0));
     assertEquals("{\"topic\":\"orders\"}", dead.get("item").textValue());

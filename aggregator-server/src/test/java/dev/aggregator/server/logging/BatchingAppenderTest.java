@@ -1,7 +1,6 @@
 package dev.aggregator.server.logging;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
@@ -9,11 +8,11 @@ import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import ch.qos.logback.core.OutputStreamAppender;
+import dev.aggregator.testing.Await;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 class BatchingAppenderTest {
@@ -54,11 +53,8 @@ class BatchingAppenderTest {
   void aLine_isFlushedSoonAfterItIsLogged_withoutTheAppenderFlushingEachLine() {
     Setup s = new Setup();
     s.logger.info("first line");
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (!s.written().contains("first line")) {
-      assertTrue(System.nanoTime() < deadline, "not flushed within 5 s: '" + s.written() + "'");
-      LockSupport.parkNanos(1_000_000); // poll pacing
-    }
+    Await.value(
+        "the line flushed", Duration.ofSeconds(5), s::written, w -> w.contains("first line"));
     s.batching.stop();
   }
 

@@ -3,6 +3,7 @@ package dev.aggregator.server.reliability;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.aggregator.testing.Await;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -131,14 +132,14 @@ class SlowClientIT {
       t0 = System.nanoTime();
       List<Socket> flood = slowClients(child.port, 70, 10, 1);
       try {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        int attempts = 0;
-        int status;
-        do {
-          assertTrue(System.nanoTime() < deadline, "no service while flooded by slow clients");
-          attempts++;
-          status = publish(http, child.port, "after-flood");
-        } while (status != 200);
+        int[] attempts = {0};
+        Await.until(
+            "service while flooded by slow clients",
+            Duration.ofSeconds(30),
+            () -> {
+              attempts[0]++;
+              return publish(http, child.port, "after-flood") == 200;
+            });
         double served = (System.nanoTime() - t0) / 1e9;
         double worst = 0;
         for (Socket s : flood) {
@@ -148,7 +149,7 @@ class SlowClientIT {
         System.out.printf(
             "slow clients: 45 beside a normal publish (served in %.2f s); a flood of %d cut off"
                 + " after at most %.1f s, a normal publish served after %.1f s (%d attempts)%n",
-            besideSlow, flood.size(), worst, served, attempts);
+            besideSlow, flood.size(), worst, served, attempts[0]);
       } finally {
         for (Socket s : flood) {
           s.close();
@@ -188,25 +189,20 @@ class SlowClientIT {
           s.close();
         }
       }
-      // The server counts closed connections down as it sees the closes: retry until a deadline.
+      // The server counts closed connections down as it sees the closes: asked again until then.
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-      int status = 0;
-      while (status != 200) {
-        assertTrue(System.nanoTime() < deadline, "no service after the connections closed");
-        try {
-          status =
+      Await.until(
+          "service after the connections closed",
+          Duration.ofSeconds(20),
+          () ->
               http.send(
-                      HttpRequest.newBuilder(
-                              URI.create("http://127.0.0.1:" + child.port + "/health"))
-                          .timeout(Duration.ofSeconds(5))
-                          .build(),
-                      HttpResponse.BodyHandlers.ofString())
-                  .statusCode();
-        } catch (IOException e) {
-          status = 0; // still over the cap
-        }
-      }
+                          HttpRequest.newBuilder(
+                                  URI.create("http://127.0.0.1:" + child.port + "/health"))
+                              .timeout(Duration.ofSeconds(5))
+                              .build(),
+                          HttpResponse.BodyHandlers.ofString())
+                      .statusCode()
+                  == 200);
       child.terminate();
       assertEquals(0, child.awaitExit(Duration.ofSeconds(60)), child.output());
     }

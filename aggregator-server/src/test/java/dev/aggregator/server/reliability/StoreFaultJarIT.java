@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.aggregator.testing.Await;
 import dev.aggregator.testing.RequiresRoot;
 import java.io.RandomAccessFile;
 import java.net.URI;
@@ -141,10 +142,10 @@ class StoreFaultJarIT {
       assertFalse(health.body().contains(mount.toString()), "a path leaked: " + health.body());
 
       run("mount", "-o", "remount,size=64m", mount.toString());
-      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-      while (send(child.port, "/health", null).statusCode() != 200) {
-        assertTrue(System.nanoTime() < deadline, "health did not recover after the disk grew");
-      }
+      Await.until(
+          "health to recover after the disk grew",
+          Duration.ofSeconds(20),
+          () -> send(child.port, "/health", null).statusCode() == 200);
       for (int b = 1000; b < 1010; b++) {
         assertEquals(200, send(child.port, "/publish", batch("b" + b + "-", 50)).statusCode());
         for (int i = 0; i < 50; i++) {
