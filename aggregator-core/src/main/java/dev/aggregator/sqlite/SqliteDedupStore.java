@@ -481,11 +481,11 @@ public final class SqliteDedupStore implements DedupStore {
     // SQLITE_CONSTRAINT_PRIMARYKEY on every append, for good). An OutOfMemoryError here fails
     // only this batch, with nothing written.
     index.reserve(n);
-    if (nextSeq + n - 1 > KeyIndex.MAX_SEQ) {
+    if (nextSeq + n - 1 > KeyIndex.WINDOW) {
       throw new StoreException(
           describe()
               + " is full: it holds at most "
-              + KeyIndex.MAX_SEQ
+              + KeyIndex.WINDOW
               + " events, and a batch of "
               + n
               + " would pass that");
