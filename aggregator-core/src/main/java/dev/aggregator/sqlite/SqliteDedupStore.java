@@ -7,10 +7,13 @@ import dev.aggregator.Outcome;
 import dev.aggregator.StoreException;
 import dev.aggregator.StoredEvent;
 import dev.aggregator.internal.Cursors;
+import dev.aggregator.internal.EpochNanos;
 import dev.aggregator.internal.IsoTimestamps;
 import dev.aggregator.internal.Json;
+import dev.aggregator.store.AppendResult;
 import dev.aggregator.store.DedupStore;
 import dev.aggregator.store.PendingEvent;
+import dev.aggregator.store.Retention;
 import dev.aggregator.store.StoreStats;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -36,6 +39,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -53,17 +57,19 @@ import org.sqlite.SQLiteException;
  * of n events dirties about n index pages, and the index outgrows the page cache. This store keeps
  * every B-tree write at the right edge instead, and decides dedup outside SQLite:
  *
- *   events(seq INTEGER PRIMARY KEY, topic_id, event_id, ...)   append-only, seq ascending
+ *   events(seq INTEGER PRIMARY KEY, topic_id, received_ns, event_id, ...)   append-only,
+ *                                                              seq ascending
  *   INDEX events_by_topic(topic_id)                            = (topic_id, seq): appends per topic
  *   key_blocks(first_seq INTEGER PRIMARY KEY, hashes BLOB)     per batch, the 64-bit key hashes of
  *                                                              its new events, 8 bytes each
- *   topics(id, name, event_count), counters(received, unique_processed, duplicate_dropped), meta
+ *   topics(id, name, event_count), meta,
+ *   counters(received, unique_processed, duplicate_dropped, expired, payload_conflicts)
  *
  * Dedup index. KeyIndex, an open-addressing table on the heap, maps the 64-bit hash of every
- * stored key to its seq, in 8 bytes per entry (a 32-bit fingerprint of the hash and a 32-bit seq;
- * ~13 bytes per key at 10M keys). A hash is only a hint: for a new event the
- * writer looks up every entry with the same hash and reads that row by its primary key (seq) to
- * compare the real topic and event_id. The rows a batch must compare are read together, 64 seqs per
+ * stored key to its seq, in 8 bytes per entry (a 32-bit fingerprint of the hash and 32 bits of
+ * the seq; ~13 bytes per key at 10M keys). A hash is only a hint: for a new event the writer looks
+ * up every entry with the same hash and reads that row by its primary key (seq) to compare the
+ * real topic and event_id. The rows a batch must compare are read together, 64 seqs per
  * SELECT ... WHERE seq IN (...), before the batch is decided (a query per duplicate cost 12% of the
  * writer's time in JFR). So a duplicate costs a share of one read, a new key almost never costs
  * one, and a hash collision between two different keys is detected and both are stored:
@@ -74,7 +80,29 @@ import org.sqlite.SQLiteException;
  * block, the topic counts and the counters commit together or not at all. The heap index is
  * updated only after COMMIT; after a crash it is rebuilt at open from key_blocks, which are exactly
  * the committed keys (a sequential read of 8 bytes per event, no scan of the events). Counters are
- * therefore always consistent with the stored rows, and open() checks that they are.
+ * therefore always consistent with the stored rows, and open() checks that they are: against the
+ * number of rows (a row deleted by hand would leave its key in the index, a duplicate with no event
+ * to show) and against the first and last seq.
+ *
+ * Retention. Rows are in receive order, so expiry removes a prefix of the seqs: the store always
+ * holds the seqs [floor, nextSeq), with floor - 1 == expired and nextSeq - 1 == unique_processed.
+ * received_ns is the receive time raised to the previous row's where that was later, so it never
+ * decreases with seq and the events expired by age are exactly the first rows. Each transaction
+ * (an empty one too) removes a step of at most max(4,096, 2 x batch) expired rows: it reads their
+ * topic_id and received_ns from the left edge of the table, deletes the seq range, the key blocks
+ * now wholly expired, and updates topic counts and counters, all with the batch. Steady ingest
+ * removes about what it inserts, so no transaction grows; a backlog (after a long stop, or a lower
+ * maxEvents) shrinks by a step per transaction, and nextExpiry() makes the aggregator's idle writer
+ * run empty ones. Deleted pages go to SQLite's freelist and are reused by later inserts, so the
+ * file stops growing once expiry keeps pace; the key index removes the keys after COMMIT (their
+ * hashes come from the key blocks) and reuses their slots, or shrinks.
+ *
+ * Exactness does not wait for removal: an event whose received_ns has passed the retention is
+ * hidden from reads (received_ns > cutoff in the query) and is no duplicate (the verify read of a
+ * hash match also reads received_ns), from the instant it expires, whether its row is gone yet or
+ * not. Removal only frees space and moves the counters. Conflicts cost only on duplicates: the
+ * verify read also reads the stored payload, and equal texts, the usual retry, compare without
+ * parsing.
  *
  * One writer. The index lives in this process, so a second writer on the same file would make it
  * stale. A lock file (<db>.lock, FileChannel.tryLock) makes a second opener, in this or another
@@ -90,7 +118,9 @@ import org.sqlite.SQLiteException;
  *
  * Schema versioning: application_id marks the file as ours, user_version is the schema version;
  * a foreign database, a newer schema or a file that is not a database fails open() with a message
- * naming the file and the reason.
+ * naming the file and the reason. Version 1 (before retention) is upgraded in place at open: three
+ * columns with constant defaults, which SQLite adds without rewriting a row; its events count their
+ * retention from the upgrade, so none expires earlier than its own receive time allows.
  */
 /**
  * The embedded default store: one SQLite file, WAL mode, exact dedup with a heap index of key
@@ -116,7 +146,7 @@ public final class SqliteDedupStore implements DedupStore {
   static final int APPLICATION_ID = 0x45564147;
 
   /** The schema this code reads and writes. */
-  static final int SCHEMA_VERSION = 1;
+  static final int SCHEMA_VERSION = 2;
 
   private static final int MAX_READERS = 4;
 
@@ -125,6 +155,9 @@ public final class SqliteDedupStore implements DedupStore {
 
   /** Stored keys read per statement when a batch verifies its hash matches. */
   private static final int KEYS_PER_READ = 64;
+
+  /** The fewest expired events a transaction removes when that many are due. */
+  static final int MIN_EXPIRY_STEP = 4096;
 
   private final Path file;
   private final SQLiteConfig config;
@@ -141,12 +174,25 @@ public final class SqliteDedupStore implements DedupStore {
   private final PreparedStatement addToTopic;
   private final PreparedStatement addToCounters;
   private final PreparedStatement selectKeys;
+  private final PreparedStatement selectOldest;
+  private final PreparedStatement selectReceivedNs;
+  private final PreparedStatement deleteEvents;
+  private final PreparedStatement selectExpiredBlocks;
+  private final PreparedStatement deleteBlocks;
   private final WalCheckpointer checkpointer;
+  private final boolean comparePayloads;
+  private volatile Retention retention;
 
   // Writer thread only: include topics of the batch in flight.
   private final Map<String, Integer> topicIds = new HashMap<>();
   private int nextTopicId;
   private long nextSeq;
+  private long floor; // the oldest seq not removed; == nextSeq when no event is stored
+  private long floorReceivedNs; // received_ns of the event at floor, if there is one
+  private long lastReceivedNs = Long.MIN_VALUE; // of the event at nextSeq - 1, if there is one
+  private final Map<Integer, String> topicNames = new HashMap<>();
+  private int matchedPosition; // set by isEarlier: the batch position of the key's first event
+  private StoredKey matchedStored; // set by isLive: the stored event of the key
 
   // Committed state, for readers. Counters are guarded by `committed`.
   private final Map<String, Integer> committedTopicIds = new ConcurrentHashMap<>();
@@ -154,6 +200,9 @@ public final class SqliteDedupStore implements DedupStore {
   private long received;
   private long uniqueProcessed;
   private long duplicateDropped;
+  private long expired;
+  private long payloadConflicts;
+  private long oldestReceivedNs; // received_ns of the oldest stored event, if there is one
   private final Map<String, Long> topicCounts = new LinkedHashMap<>();
 
   private final LinkedBlockingQueue<Reader> idleReaders = new LinkedBlockingQueue<>();
@@ -178,6 +227,7 @@ public final class SqliteDedupStore implements DedupStore {
   public static final class Builder {
     private final Path file;
     private Synchronous synchronous = Synchronous.NORMAL;
+    private boolean comparePayloads = true;
     private KeyHasher hasher;
 
     private Builder(Path file) {
@@ -187,6 +237,16 @@ public final class SqliteDedupStore implements DedupStore {
     /** What a commit survives; default {@link Synchronous#NORMAL}. */
     public Builder synchronous(Synchronous synchronous) {
       this.synchronous = Objects.requireNonNull(synchronous, "synchronous");
+      return this;
+    }
+
+    /**
+     * Whether a duplicate's payload is compared with the stored event's, to report a conflict (see
+     * {@link dev.aggregator.PublishResult#conflict}). Default {@code true}. Off, a duplicate does
+     * not read the stored payload, and no duplicate is reported as a conflict.
+     */
+    public Builder comparePayloads(boolean compare) {
+      this.comparePayloads = compare;
       return this;
     }
 
@@ -202,12 +262,14 @@ public final class SqliteDedupStore implements DedupStore {
      * @throws StoreException naming the file and the reason if it cannot be used
      */
     public SqliteDedupStore open() {
-      return new SqliteDedupStore(file.toAbsolutePath(), synchronous, hasher);
+      return new SqliteDedupStore(file.toAbsolutePath(), synchronous, comparePayloads, hasher);
     }
   }
 
-  private SqliteDedupStore(Path file, Synchronous synchronous, KeyHasher hasherOverride) {
+  private SqliteDedupStore(
+      Path file, Synchronous synchronous, boolean comparePayloads, KeyHasher hasherOverride) {
     this.file = file;
+    this.comparePayloads = comparePayloads;
     this.url = "jdbc:sqlite:" + file;
     this.config = new SQLiteConfig();
     config.setJournalMode(SQLiteConfig.JournalMode.WAL);
@@ -238,8 +300,8 @@ public final class SqliteDedupStore implements DedupStore {
       this.index = loadState();
       this.insertEvent =
           c.prepareStatement(
-              "INSERT INTO events(seq, topic_id, event_id, timestamp, source, payload, received_at)"
-                  + " VALUES (?, ?, ?, ?, ?, ?, ?)");
+              "INSERT INTO events(seq, topic_id, event_id, timestamp, source, payload, received_at,"
+                  + " received_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
       this.insertTopic =
           c.prepareStatement("INSERT INTO topics(id, name, event_count) VALUES (?, ?, 0)");
       this.insertKeyBlock =
@@ -250,12 +312,24 @@ public final class SqliteDedupStore implements DedupStore {
           c.prepareStatement(
               "UPDATE counters SET received = received + ?,"
                   + " unique_processed = unique_processed + ?,"
-                  + " duplicate_dropped = duplicate_dropped + ?");
+                  + " duplicate_dropped = duplicate_dropped + ?, expired = expired + ?,"
+                  + " payload_conflicts = payload_conflicts + ?");
       this.selectKeys =
           c.prepareStatement(
-              "SELECT seq, topic_id, event_id FROM events WHERE seq IN ("
+              "SELECT seq, topic_id, event_id, received_ns"
+                  + (comparePayloads ? ", payload" : "")
+                  + " FROM events WHERE seq IN ("
                   + "?, ".repeat(KEYS_PER_READ - 1)
                   + "?)");
+      this.selectOldest =
+          c.prepareStatement(
+              "SELECT topic_id, received_ns FROM events WHERE seq >= ? ORDER BY seq LIMIT ?");
+      this.selectReceivedNs = c.prepareStatement("SELECT received_ns FROM events WHERE seq = ?");
+      this.deleteEvents = c.prepareStatement("DELETE FROM events WHERE seq >= ? AND seq < ?");
+      this.selectExpiredBlocks =
+          c.prepareStatement(
+              "SELECT first_seq, hashes FROM key_blocks WHERE first_seq < ? ORDER BY first_seq");
+      this.deleteBlocks = c.prepareStatement("DELETE FROM key_blocks WHERE first_seq < ?");
       transaction.execute("PRAGMA wal_autocheckpoint = " + WalCheckpointer.WRITER_THRESHOLD_PAGES);
       this.checkpointer = new WalCheckpointer(config.createConnection(url), describe());
     } catch (SQLException | IOException | RuntimeException e) {
@@ -337,7 +411,11 @@ public final class SqliteDedupStore implements DedupStore {
                 + SCHEMA_VERSION
                 + "); upgrade the aggregator");
       }
-      if (version < SCHEMA_VERSION) {
+      if (version == 1) {
+        s.execute("BEGIN IMMEDIATE");
+        upgradeFromVersion1(s);
+        s.execute("COMMIT");
+      } else if (version < SCHEMA_VERSION) {
         throw new StoreException("cannot open " + file + ": unknown schema version " + version);
       }
       try (ResultSet rs = s.executeQuery("SELECT value FROM meta WHERE key = 'hash_seed'")) {
@@ -357,20 +435,37 @@ public final class SqliteDedupStore implements DedupStore {
     s.executeUpdate(
         "CREATE TABLE counters (id INTEGER PRIMARY KEY CHECK (id = 1),"
             + " received INTEGER NOT NULL, unique_processed INTEGER NOT NULL,"
-            + " duplicate_dropped INTEGER NOT NULL)");
-    s.executeUpdate("INSERT INTO counters VALUES (1, 0, 0, 0)");
+            + " duplicate_dropped INTEGER NOT NULL, expired INTEGER NOT NULL,"
+            + " payload_conflicts INTEGER NOT NULL)");
+    s.executeUpdate("INSERT INTO counters VALUES (1, 0, 0, 0, 0, 0)");
     // id order is first-seen order.
     s.executeUpdate(
         "CREATE TABLE topics (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
             + " event_count INTEGER NOT NULL)");
+    // received_ns before the payload: expiry reads it from the oldest rows, and a column after a
+    // large payload would sit on its overflow pages.
     s.executeUpdate(
         "CREATE TABLE events (seq INTEGER PRIMARY KEY, topic_id INTEGER NOT NULL,"
-            + " event_id TEXT NOT NULL, timestamp TEXT NOT NULL, source TEXT NOT NULL,"
-            + " payload TEXT NOT NULL, received_at TEXT NOT NULL)");
+            + " received_ns INTEGER NOT NULL, event_id TEXT NOT NULL, timestamp TEXT NOT NULL,"
+            + " source TEXT NOT NULL, payload TEXT NOT NULL, received_at TEXT NOT NULL)");
     // An index on topic_id holds (topic_id, seq): each append lands at the end of its topic.
     s.executeUpdate("CREATE INDEX events_by_topic ON events (topic_id)");
     s.executeUpdate(
         "CREATE TABLE key_blocks (first_seq INTEGER PRIMARY KEY, hashes BLOB NOT NULL)");
+  }
+
+  /**
+   * Version 1 had no retention: adds the counters and the events' received_ns. Constant defaults,
+   * so SQLite changes the schema only, not a row; the events stored so far count their retention
+   * from now.
+   */
+  private static void upgradeFromVersion1(Statement s) throws SQLException {
+    s.executeUpdate("ALTER TABLE counters ADD COLUMN expired INTEGER NOT NULL DEFAULT 0");
+    s.executeUpdate("ALTER TABLE counters ADD COLUMN payload_conflicts INTEGER NOT NULL DEFAULT 0");
+    s.executeUpdate(
+        "ALTER TABLE events ADD COLUMN received_ns INTEGER NOT NULL DEFAULT "
+            + EpochNanos.of(Instant.now()));
+    s.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
   }
 
   private static int intPragma(Statement s, String pragma) throws SQLException {
@@ -383,13 +478,69 @@ public final class SqliteDedupStore implements DedupStore {
   private KeyIndex loadState() throws SQLException {
     try (Statement s = writer.createStatement()) {
       try (ResultSet rs =
-          s.executeQuery("SELECT received, unique_processed, duplicate_dropped FROM counters")) {
+          s.executeQuery(
+              "SELECT received, unique_processed, duplicate_dropped, expired, payload_conflicts"
+                  + " FROM counters")) {
         if (!rs.next()) {
           throw new StoreException("cannot open " + file + ": its counters row is missing");
         }
         received = rs.getLong(1);
         uniqueProcessed = rs.getLong(2);
         duplicateDropped = rs.getLong(3);
+        expired = rs.getLong(4);
+        payloadConflicts = rs.getLong(5);
+      }
+      if (received != uniqueProcessed + duplicateDropped
+          || expired < 0
+          || expired > uniqueProcessed
+          || payloadConflicts < 0
+          || payloadConflicts > duplicateDropped) {
+        throw inconsistent(
+            "received "
+                + received
+                + ", unique_processed "
+                + uniqueProcessed
+                + ", duplicate_dropped "
+                + duplicateDropped
+                + ", expired "
+                + expired
+                + ", payload_conflicts "
+                + payloadConflicts);
+      }
+      long stored = uniqueProcessed - expired;
+      floor = expired + 1;
+      nextSeq = uniqueProcessed + 1;
+      // count(*) walks the smallest index; min and max are one B-tree descent each.
+      long rows = longQuery(s, "SELECT count(*) FROM events");
+      if (rows != stored) {
+        throw inconsistent(
+            "its counters say "
+                + stored
+                + " events are stored (unique_processed "
+                + uniqueProcessed
+                + " - expired "
+                + expired
+                + ") but the events table holds "
+                + rows
+                + "; refusing to serve counters that disagree with the data");
+      }
+      if (stored > 0) {
+        long first = longQuery(s, "SELECT min(seq) FROM events");
+        long last = longQuery(s, "SELECT max(seq) FROM events");
+        if (first != floor || last != nextSeq - 1) {
+          throw inconsistent(
+              "its counters say events "
+                  + floor
+                  + " to "
+                  + (nextSeq - 1)
+                  + " are stored but the events table holds "
+                  + first
+                  + " to "
+                  + last);
+        }
+        floorReceivedNs = longQuery(s, "SELECT received_ns FROM events WHERE seq = " + floor);
+        lastReceivedNs = longQuery(s, "SELECT received_ns FROM events WHERE seq = " + last);
+        oldestReceivedNs = floorReceivedNs;
       }
       long topicSum = 0;
       try (ResultSet rs = s.executeQuery("SELECT id, name, event_count FROM topics ORDER BY id")) {
@@ -397,64 +548,79 @@ public final class SqliteDedupStore implements DedupStore {
           int id = rs.getInt(1);
           String name = rs.getString(2);
           topicIds.put(name, id);
+          topicNames.put(id, name);
           committedTopicIds.put(name, id);
           topicCounts.put(name, rs.getLong(3));
           topicSum += rs.getLong(3);
           nextTopicId = Math.max(nextTopicId, id + 1);
         }
       }
-      KeyIndex loaded = new KeyIndex(uniqueProcessed);
-      long seq = 1;
-      // Keys are added a chunk at a time, each chunk in slot order (see KeyIndex.putAll).
-      long[] chunk = new long[(int) Math.min(LOAD_CHUNK_KEYS, Math.max(uniqueProcessed, 1))];
-      int inChunk = 0;
-      try (ResultSet rs =
-          s.executeQuery("SELECT first_seq, hashes FROM key_blocks ORDER BY first_seq")) {
-        while (rs.next()) {
-          if (rs.getLong(1) != seq + inChunk) {
-            throw inconsistent(
-                "key block at seq " + rs.getLong(1) + ", expected " + (seq + inChunk));
+      if (topicSum != stored) {
+        throw inconsistent(
+            "its counters say " + stored + " events are stored, its topics " + topicSum);
+      }
+      return loadIndex(s, stored);
+    }
+  }
+
+  /**
+   * The dedup index, from the key blocks of the stored seqs [floor, nextSeq): the first block may
+   * begin before floor (its first events expired), the others follow each other without a gap.
+   */
+  private KeyIndex loadIndex(Statement s, long stored) throws SQLException {
+    KeyIndex loaded = new KeyIndex(stored);
+    loaded.floor(floor);
+    long seq = floor; // the seq of the next hash to index
+    // Keys are added a chunk at a time, each chunk in slot order (see KeyIndex.putAll).
+    long[] chunk = new long[(int) Math.min(LOAD_CHUNK_KEYS, Math.max(stored, 1))];
+    int inChunk = 0;
+    boolean firstBlock = true;
+    try (ResultSet rs =
+        s.executeQuery("SELECT first_seq, hashes FROM key_blocks ORDER BY first_seq")) {
+      while (rs.next()) {
+        long blockSeq = rs.getLong(1);
+        if (firstBlock ? blockSeq > floor : blockSeq != seq + inChunk) {
+          throw inconsistent("key block at seq " + blockSeq + ", expected " + (seq + inChunk));
+        }
+        ByteBuffer hashes = ByteBuffer.wrap(rs.getBytes(2)).order(ByteOrder.LITTLE_ENDIAN);
+        if (firstBlock) {
+          long skip = floor - blockSeq; // hashes of expired events
+          if (skip >= hashes.remaining() / 8) {
+            throw inconsistent("key block at seq " + blockSeq + " holds no stored event");
           }
-          ByteBuffer hashes = ByteBuffer.wrap(rs.getBytes(2)).order(ByteOrder.LITTLE_ENDIAN);
-          while (hashes.hasRemaining()) {
-            if (inChunk == chunk.length) {
-              loaded.putAll(chunk, inChunk, seq);
-              seq += inChunk;
-              inChunk = 0;
-            }
-            chunk[inChunk++] = hashes.getLong();
+          hashes.position((int) (8 * skip));
+          firstBlock = false;
+        }
+        while (hashes.hasRemaining()) {
+          if (inChunk == chunk.length) {
+            loaded.putAll(chunk, inChunk, seq);
+            seq += inChunk;
+            inChunk = 0;
           }
+          chunk[inChunk++] = hashes.getLong();
         }
       }
-      loaded.putAll(chunk, inChunk, seq);
-      seq += inChunk;
-      nextSeq = seq;
-      long maxSeq;
-      try (ResultSet rs = s.executeQuery("SELECT coalesce(max(seq), 0) FROM events")) {
-        rs.next();
-        maxSeq = rs.getLong(1);
-      }
-      if (maxSeq != seq - 1 || loaded.size() != uniqueProcessed || topicSum != uniqueProcessed) {
-        throw inconsistent(
-            "last event "
-                + maxSeq
-                + ", indexed keys "
-                + loaded.size()
-                + ", unique_processed "
-                + uniqueProcessed
-                + ", sum of topic counts "
-                + topicSum);
-      }
-      if (received != uniqueProcessed + duplicateDropped) {
-        throw inconsistent(
-            "received "
-                + received
-                + " != unique_processed "
-                + uniqueProcessed
-                + " + duplicate_dropped "
-                + duplicateDropped);
-      }
-      return loaded;
+    }
+    loaded.putAll(chunk, inChunk, seq);
+    seq += inChunk;
+    if (seq != nextSeq || loaded.size() != stored) {
+      throw inconsistent(
+          "its key blocks end before seq "
+              + seq
+              + " and index "
+              + loaded.size()
+              + " keys, but the counters say "
+              + stored
+              + " events up to seq "
+              + (nextSeq - 1));
+    }
+    return loaded;
+  }
+
+  private static long longQuery(Statement s, String sql) throws SQLException {
+    try (ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
     }
   }
 
@@ -463,25 +629,42 @@ public final class SqliteDedupStore implements DedupStore {
   }
 
   @Override
+  public void retain(Retention retention) {
+    this.retention = Objects.requireNonNull(retention, "retention");
+  }
+
+  /** Events whose received_ns is at or below this have expired by age; MIN_VALUE: none. */
+  private static long cutoff(Retention r) {
+    return r == null ? Long.MIN_VALUE : EpochNanos.of(r.expiredUpTo(r.clock().instant()));
+  }
+
+  @Override
   public List<Outcome> append(List<PendingEvent> batch) {
     if (closed.get()) {
       throw new StoreException(describe() + " is closed");
     }
     int n = batch.size();
+    Retention r = retention;
+    long cutoff = cutoff(r);
     Outcome[] outcomes = new Outcome[n];
     long[] hashes = new long[n]; // of the accepted events, in seq order
     int accepted = 0;
-    Map<Integer, Integer> addedPerTopic = new HashMap<>();
+    long firstReceivedNs = 0; // of the first accepted event
+    List<Integer> conflicts = new ArrayList<>(0);
+    Map<Integer, Integer> topicDeltas = new HashMap<>();
     List<String> newTopics = new ArrayList<>(0);
     int nextTopicIdBefore = nextTopicId;
+    long lastReceivedNsBefore = lastReceivedNs;
+    Removal removal = null;
     KeyIndex batchIndex = new KeyIndex(n); // sized to the batch: clearing a big one cost more
     // Before anything is written: after COMMIT, publishCommitted must not fail, or the index and
     // nextSeq would disagree with the file and every later batch would reuse committed seqs (the
     // soak found exactly that: an OutOfMemoryError while the index doubled after a commit, then
     // SQLITE_CONSTRAINT_PRIMARYKEY on every append, for good). An OutOfMemoryError here fails
     // only this batch, with nothing written.
+    index.trim();
     index.reserve(n);
-    if (nextSeq + n - 1 > KeyIndex.WINDOW) {
+    if (nextSeq + n - floor > KeyIndex.WINDOW) {
       throw new StoreException(
           describe()
               + " is full: it holds at most "
@@ -516,6 +699,7 @@ public final class SqliteDedupStore implements DedupStore {
         if (topicId == null) {
           topicId = nextTopicId++;
           topicIds.put(e.topic(), topicId);
+          topicNames.put(topicId, e.topic());
           newTopics.add(e.topic());
           insertTopic.setInt(1, topicId);
           insertTopic.setString(2, e.topic());
@@ -523,15 +707,28 @@ public final class SqliteDedupStore implements DedupStore {
         }
         long hash = batchHashes[i];
         int tid = topicId;
-        boolean duplicate =
-            batchIndex.anyMatch(hash, pos -> sameKey(batch.get((int) pos - 1), e))
-                || (matched[i]
-                    && index.anyMatch(hash, seq -> isKey(storedKeys.get(seq), tid, e.eventId())));
-        if (duplicate) {
+        boolean inBatch = batchIndex.anyMatch(hash, pos -> isEarlier(batch, (int) pos - 1, e));
+        // A stored event expired by age is no duplicate, whether its row is removed yet or not.
+        if (inBatch
+            || matched[i]
+                && index.anyMatch(hash, seq -> isLive(storedKeys.get(seq), tid, e, cutoff))) {
           outcomes[i] = Outcome.DUPLICATE;
+          if (comparePayloads) {
+            String first =
+                inBatch ? batch.get(matchedPosition).payloadJson() : matchedStored.payload();
+            if (!e.samePayload(first)) {
+              conflicts.add(i);
+            }
+          }
           continue;
         }
         outcomes[i] = Outcome.ACCEPTED;
+        // Never below the previous event's: rows expire in seq order (see the design notes).
+        long receivedNs = Math.max(lastReceivedNs, EpochNanos.of(e.receivedAt()));
+        lastReceivedNs = receivedNs;
+        if (accepted == 0) {
+          firstReceivedNs = receivedNs;
+        }
         batchIndex.put(hash, i + 1);
         hashes[accepted] = hash;
         insertEvent.setLong(1, nextSeq + accepted);
@@ -541,9 +738,10 @@ public final class SqliteDedupStore implements DedupStore {
         insertEvent.setString(5, e.source());
         insertEvent.setString(6, e.payloadJson());
         insertEvent.setString(7, IsoTimestamps.format(e.receivedAt()));
+        insertEvent.setLong(8, receivedNs);
         insertEvent.addBatch();
         accepted++;
-        addedPerTopic.merge(tid, 1, Integer::sum);
+        topicDeltas.merge(tid, 1, Integer::sum);
       }
       if (accepted > 0) {
         insertEvent.executeBatch();
@@ -554,16 +752,26 @@ public final class SqliteDedupStore implements DedupStore {
         insertKeyBlock.setLong(1, nextSeq);
         insertKeyBlock.setBytes(2, block.array());
         insertKeyBlock.executeUpdate();
-        for (Map.Entry<Integer, Integer> t : addedPerTopic.entrySet()) {
+      }
+      if (r != null) {
+        removal = removeExpired(r, cutoff, n, accepted, firstReceivedNs);
+        if (removal != null) {
+          removal.perTopic().forEach((tid, count) -> topicDeltas.merge(tid, -count, Integer::sum));
+        }
+      }
+      for (Map.Entry<Integer, Integer> t : topicDeltas.entrySet()) {
+        if (t.getValue() != 0) {
           addToTopic.setInt(1, t.getValue());
           addToTopic.setInt(2, t.getKey());
           addToTopic.addBatch();
         }
-        addToTopic.executeBatch();
       }
+      addToTopic.executeBatch();
       addToCounters.setLong(1, n);
       addToCounters.setLong(2, accepted);
       addToCounters.setLong(3, n - accepted);
+      addToCounters.setLong(4, removal == null ? 0 : removal.count());
+      addToCounters.setLong(5, conflicts.size());
       addToCounters.executeUpdate();
       checkFileIsStillOurs();
       transaction.execute("COMMIT");
@@ -571,27 +779,133 @@ public final class SqliteDedupStore implements DedupStore {
     } catch (SQLException | RuntimeException e) {
       rollback();
       topicIds.keySet().removeAll(newTopics);
+      topicNames.keySet().removeIf(id -> id >= nextTopicIdBefore);
       nextTopicId = nextTopicIdBefore;
+      lastReceivedNs = lastReceivedNsBefore;
       if (e instanceof StoreException se) {
         throw se;
       }
       throw failure("cannot append a batch of " + n + " events to", e);
     }
-    publishCommitted(batch, outcomes, hashes, accepted, newTopics);
-    return Arrays.asList(outcomes);
+    publishCommitted(
+        batch, outcomes, hashes, accepted, firstReceivedNs, newTopics, removal, conflicts.size());
+    return new AppendResult(Arrays.asList(outcomes), conflicts);
   }
 
-  /** After COMMIT: the dedup index and the readers' view learn what the batch stored. */
+  /**
+   * What one transaction removed: the events [floor, to), the key hash of each, how many of each
+   * topic, and the received_ns of the event at {@code to} (the oldest left, if any).
+   */
+  private record Removal(
+      long count, long to, long[] hashes, Map<Integer, Integer> perTopic, long nextReceivedNs) {}
+
+  /**
+   * Inside the batch's transaction, after its inserts: removes the oldest events that expired by
+   * age at {@code cutoff} or lie beyond the count, at most a step of them, with their key blocks.
+   * Null if none was due. The rows and their key blocks are at the left edge of their B-trees.
+   */
+  private Removal removeExpired(Retention r, long cutoff, int n, int accepted, long firstReceivedNs)
+      throws SQLException {
+    long end = nextSeq + accepted; // the store holds [floor, end) now
+    long excess = end - floor - r.maxEvents();
+    long oldestNs = floor < nextSeq ? floorReceivedNs : firstReceivedNs;
+    if (end == floor || excess <= 0 && oldestNs > cutoff) {
+      return null; // nothing due: not even a read
+    }
+    int limit = Math.max(MIN_EXPIRY_STEP, 2 * n);
+    Map<Integer, Integer> perTopic = new HashMap<>();
+    int due = 0;
+    long nextReceivedNs = 0;
+    boolean nextKnown = false;
+    selectOldest.setLong(1, floor);
+    selectOldest.setInt(2, limit);
+    try (ResultSet rs = selectOldest.executeQuery()) {
+      while (rs.next()) {
+        if (due >= excess && rs.getLong(2) > cutoff) {
+          nextReceivedNs = rs.getLong(2);
+          nextKnown = true;
+          break;
+        }
+        perTopic.merge(rs.getInt(1), 1, Integer::sum);
+        due++;
+      }
+    }
+    if (due == 0) {
+      return null;
+    }
+    long to = floor + due;
+    deleteEvents.setLong(1, floor);
+    deleteEvents.setLong(2, to);
+    int deleted = deleteEvents.executeUpdate();
+    long[] removedHashes = new long[due];
+    long indexed = 0;
+    long keepBlocksFrom = to; // the first block that still holds a stored event
+    selectExpiredBlocks.setLong(1, to);
+    try (ResultSet rs = selectExpiredBlocks.executeQuery()) {
+      while (rs.next()) {
+        long first = rs.getLong(1);
+        ByteBuffer blockHashes = ByteBuffer.wrap(rs.getBytes(2)).order(ByteOrder.LITTLE_ENDIAN);
+        long blockEnd = first + blockHashes.remaining() / 8;
+        for (long seq = Math.max(first, floor); seq < Math.min(blockEnd, to); seq++) {
+          removedHashes[(int) (seq - floor)] = blockHashes.getLong((int) (8 * (seq - first)));
+          indexed++;
+        }
+        if (blockEnd > to) {
+          keepBlocksFrom = first;
+        }
+      }
+    }
+    if (deleted != due || indexed != due) {
+      throw new StoreException(
+          describe()
+              + ": expiring events "
+              + floor
+              + " to "
+              + (to - 1)
+              + " deleted "
+              + deleted
+              + " rows and found "
+              + indexed
+              + " key hashes");
+    }
+    deleteBlocks.setLong(1, keepBlocksFrom);
+    deleteBlocks.executeUpdate();
+    if (!nextKnown && to < end) {
+      selectReceivedNs.setLong(1, to);
+      try (ResultSet rs = selectReceivedNs.executeQuery()) {
+        rs.next();
+        nextReceivedNs = rs.getLong(1);
+      }
+    }
+    return new Removal(due, to, removedHashes, perTopic, nextReceivedNs);
+  }
+
+  /** After COMMIT: the dedup index and the readers' view learn what the batch changed. */
   private void publishCommitted(
       List<PendingEvent> batch,
       Outcome[] outcomes,
       long[] hashes,
       int accepted,
-      List<String> newTopics) {
+      long firstReceivedNs,
+      List<String> newTopics,
+      Removal removal,
+      int conflicts) {
+    // Puts first: the step may have removed some of the batch's own events.
     for (int k = 0; k < accepted; k++) {
       index.put(hashes[k], nextSeq + k);
     }
+    if (accepted > 0 && floor == nextSeq) {
+      floorReceivedNs = firstReceivedNs; // the store was empty
+    }
     nextSeq += accepted;
+    if (removal != null) {
+      for (int k = 0; k < removal.count(); k++) {
+        index.remove(removal.hashes()[k], floor + k);
+      }
+      floor = removal.to();
+      index.floor(floor);
+      floorReceivedNs = removal.nextReceivedNs();
+    }
     for (String topic : newTopics) {
       committedTopicIds.put(topic, topicIds.get(topic));
     }
@@ -599,11 +913,38 @@ public final class SqliteDedupStore implements DedupStore {
       received += batch.size();
       uniqueProcessed += accepted;
       duplicateDropped += batch.size() - accepted;
+      payloadConflicts += conflicts;
+      oldestReceivedNs = floorReceivedNs;
       for (int i = 0; i < outcomes.length; i++) {
         if (outcomes[i] == Outcome.ACCEPTED) {
           topicCounts.merge(batch.get(i).topic(), 1L, Long::sum);
         }
       }
+      if (removal != null) {
+        expired += removal.count();
+        removal
+            .perTopic()
+            .forEach(
+                (tid, count) -> topicCounts.merge(topicNames.get(tid), -(long) count, Long::sum));
+      }
+    }
+  }
+
+  @Override
+  public Optional<Instant> nextExpiry() {
+    Retention r = retention;
+    synchronized (committed) {
+      long stored = uniqueProcessed - expired;
+      if (r == null || stored == 0) {
+        return Optional.empty();
+      }
+      if (stored > r.maxEvents()) {
+        return Optional.of(Instant.MIN);
+      }
+      if (!r.limitsAge()) {
+        return Optional.empty();
+      }
+      return Optional.of(r.expiresAt(EpochNanos.toInstant(oldestReceivedNs)));
     }
   }
 
@@ -635,15 +976,35 @@ public final class SqliteDedupStore implements DedupStore {
     return key != null ? key : file;
   }
 
-  private static boolean sameKey(PendingEvent a, PendingEvent b) {
-    return a.eventId().equals(b.eventId()) && a.topic().equals(b.topic());
+  /** Whether the event at {@code position} of the batch has the key of {@code e}; remembers it. */
+  private boolean isEarlier(List<PendingEvent> batch, int position, PendingEvent e) {
+    PendingEvent earlier = batch.get(position);
+    if (earlier.eventId().equals(e.eventId()) && earlier.topic().equals(e.topic())) {
+      matchedPosition = position;
+      return true;
+    }
+    return false;
   }
 
-  /** The key of a stored event, as read to confirm a hash match. */
-  private record StoredKey(int topicId, String eventId) {}
+  /**
+   * The key of a stored event, with its received_ns and (when comparing payloads) its payload, as
+   * read to confirm a hash match.
+   */
+  private record StoredKey(int topicId, String eventId, long receivedNs, String payload) {}
 
-  private static boolean isKey(StoredKey stored, int topicId, String eventId) {
-    return stored != null && stored.topicId() == topicId && stored.eventId().equals(eventId);
+  /**
+   * Whether {@code stored} is the event of {@code e}'s key and has not expired by age at {@code
+   * cutoff}; remembers it.
+   */
+  private boolean isLive(StoredKey stored, int topicId, PendingEvent e, long cutoff) {
+    if (stored != null
+        && stored.topicId() == topicId
+        && stored.receivedNs() > cutoff
+        && stored.eventId().equals(e.eventId())) {
+      matchedStored = stored;
+      return true;
+    }
+    return false;
   }
 
   /** The keys of the stored events {@code seqs}, by seq. */
@@ -660,7 +1021,13 @@ public final class SqliteDedupStore implements DedupStore {
       }
       try (ResultSet rs = selectKeys.executeQuery()) {
         while (rs.next()) {
-          keys.put(rs.getLong(1), new StoredKey(rs.getInt(2), rs.getString(3)));
+          keys.put(
+              rs.getLong(1),
+              new StoredKey(
+                  rs.getInt(2),
+                  rs.getString(3),
+                  rs.getLong(4),
+                  comparePayloads ? rs.getString(5) : null));
         }
       }
     }
@@ -685,13 +1052,15 @@ public final class SqliteDedupStore implements DedupStore {
     if (topicId == null) {
       return new EventPage(List.of(), null);
     }
+    long cutoff = cutoff(retention); // events expired by age are hidden before they are removed
     Reader reader = borrowReader();
     try {
       boolean asc = query.order() == EventQuery.Order.ASC;
       PreparedStatement q = asc ? reader.ascending : reader.descending;
       q.setInt(1, topicId);
       q.setLong(2, after >= 0 ? after : (asc ? 0 : Long.MAX_VALUE));
-      q.setInt(3, query.limit() + 1); // one more tells whether there is a next page
+      q.setLong(3, cutoff);
+      q.setInt(4, query.limit() + 1); // one more tells whether there is a next page
       List<StoredEvent> events = new ArrayList<>(query.limit());
       long lastSeq = 0;
       boolean more = false;
@@ -734,10 +1103,11 @@ public final class SqliteDedupStore implements DedupStore {
       String columns = "SELECT seq, event_id, timestamp, source, payload, received_at FROM events";
       this.ascending =
           connection.prepareStatement(
-              columns + " WHERE topic_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+              columns + " WHERE topic_id = ? AND seq > ? AND received_ns > ? ORDER BY seq LIMIT ?");
       this.descending =
           connection.prepareStatement(
-              columns + " WHERE topic_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?");
+              columns
+                  + " WHERE topic_id = ? AND seq < ? AND received_ns > ? ORDER BY seq DESC LIMIT ?");
     }
   }
 
@@ -775,13 +1145,19 @@ public final class SqliteDedupStore implements DedupStore {
   @Override
   public StoreStats stats() {
     synchronized (committed) {
-      return new StoreStats(received, uniqueProcessed, duplicateDropped, topicCounts);
+      return new StoreStats(
+          received, uniqueProcessed, duplicateDropped, expired, payloadConflicts, topicCounts);
     }
   }
 
   /** Heap bytes held by the dedup index: for the benchmarks' bytes-per-key figure. */
   long indexBytes() {
     return index.bytes();
+  }
+
+  /** Keys in the dedup index, for tests: one per stored event. */
+  long indexedKeys() {
+    return index.size();
   }
 
   @Override
