@@ -1,16 +1,24 @@
 package dev.aggregator.postgres;
 
 import dev.aggregator.store.DedupStore;
-import dev.aggregator.store.DedupStoreConformanceTest;
+import dev.aggregator.store.DurableDedupStoreConformanceTest;
 import org.junit.jupiter.api.AfterEach;
 
-/** The shared DedupStore contract, on the real PostgreSQL, in a fresh schema per test. */
-class PostgresDedupStoreConformanceTest extends DedupStoreConformanceTest {
+/**
+ * The shared DedupStore contract, restarts included, on the real PostgreSQL, in a fresh schema per
+ * test.
+ */
+class PostgresDedupStoreConformanceTest extends DurableDedupStoreConformanceTest {
   private String schema;
 
   @Override
   protected DedupStore openEmptyStore() {
     schema = PostgresTestDatabase.freshSchema();
+    return openSameStore();
+  }
+
+  @Override
+  protected DedupStore openSameStore() {
     return PostgresDedupStore.builder(PostgresTestDatabase.URL).schema(schema).open();
   }
 
