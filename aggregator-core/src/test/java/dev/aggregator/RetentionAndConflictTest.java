@@ -22,10 +22,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
@@ -167,6 +170,70 @@ class RetentionAndConflictTest {
       assertEquals(10_000, s.expired());
       assertTrue(s.writerRunning());
       assertTrue(agg.health().healthy());
+    }
+  }
+
+  @Test
+  void idleWriter_storeSaysDueButRemovesNothing_triesOnceASecondNotInALoop() {
+    List<Long> emptyAppends = new CopyOnWriteArrayList<>();
+    DedupStore stuck =
+        new ForwardingDedupStore(new InMemoryDedupStore()) {
+          @Override
+          public Optional<Instant> nextExpiry() {
+            return Optional.of(Instant.MIN); // always due
+          }
+
+          @Override
+          public List<Outcome> append(List<PendingEvent> batch) {
+            if (batch.isEmpty()) {
+              emptyAppends.add(System.nanoTime());
+            }
+            return super.append(batch);
+          }
+        };
+    try (EventAggregator agg =
+        EventAggregator.builder().store(stuck).clock(clock).maxStoredEvents(5).build()) {
+      await("three expiry steps", () -> emptyAppends.size() >= 3);
+      for (int i = 1; i < 3; i++) {
+        long gap = emptyAppends.get(i) - emptyAppends.get(i - 1);
+        assertTrue(
+            gap > TimeUnit.MILLISECONDS.toNanos(900), "steps " + gap / 1_000_000 + " ms apart");
+      }
+      assertEquals(Outcome.ACCEPTED, agg.publish(Event.of("t", "a")).join().outcome(0));
+    }
+  }
+
+  @Test
+  void idleWriter_nextExpiryFails_unhealthyThenRecovers() {
+    AtomicBoolean failing = new AtomicBoolean(true);
+    DedupStore flaky =
+        new ForwardingDedupStore(new InMemoryDedupStore()) {
+          @Override
+          public Optional<Instant> nextExpiry() {
+            if (failing.get()) {
+              throw new StoreException("database unreachable (test)");
+            }
+            return super.nextExpiry();
+          }
+        };
+    try (EventAggregator agg =
+        EventAggregator.builder().store(flaky).clock(clock).maxStoredEvents(5).build()) {
+      AtomicReference<Health> unhealthy = new AtomicReference<>();
+      await(
+          "unhealthy",
+          () -> {
+            Health h = agg.health();
+            if (!h.healthy()) {
+              unhealthy.set(h);
+            }
+            return unhealthy.get() != null;
+          });
+      assertTrue(
+          unhealthy.get().reason().contains("database unreachable"), unhealthy.get().reason());
+      assertTrue(agg.stats().writerRunning());
+      failing.set(false);
+      await("healthy again", () -> agg.health().healthy());
+      assertEquals(Outcome.ACCEPTED, agg.publish(Event.of("t", "a")).join().outcome(0));
     }
   }
 

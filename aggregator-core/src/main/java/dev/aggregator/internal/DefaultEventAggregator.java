@@ -356,7 +356,13 @@ public final class DefaultEventAggregator implements EventAggregator {
     if (paused > 0) {
       return Duration.ofNanos(Math.min(paused, MAX_EXPIRY_WAIT.toNanos()));
     }
-    Optional<Instant> due = store.nextExpiry();
+    Optional<Instant> due;
+    try {
+      due = store.nextExpiry();
+    } catch (RuntimeException e) {
+      unhealthy(e, "reading when the next expiry is due", "failed"); // probed from now on
+      return MAX_EXPIRY_WAIT;
+    }
     if (due.isEmpty()) {
       return MAX_EXPIRY_WAIT;
     }
@@ -374,16 +380,20 @@ public final class DefaultEventAggregator implements EventAggregator {
    * {@link #MAX_EXPIRY_WAIT}, so the writer cannot spin.
    */
   private void removeExpired() {
-    long before = store.stats().expired();
     try {
-      store.append(List.of());
+      long before = store.stats().expired();
+      try {
+        store.append(List.of());
+      } catch (RuntimeException e) {
+        failed(e, "expiry step");
+        return;
+      }
+      recovered();
+      if (store.stats().expired() == before) {
+        expiryPausedUntil = System.nanoTime() + MAX_EXPIRY_WAIT.toNanos();
+      }
     } catch (RuntimeException e) {
-      failed(e, "expiry step");
-      return;
-    }
-    recovered();
-    if (store.stats().expired() == before) {
-      expiryPausedUntil = System.nanoTime() + MAX_EXPIRY_WAIT.toNanos();
+      unhealthy(e, "reading the counters", "failed");
     }
   }
 
@@ -447,21 +457,23 @@ public final class DefaultEventAggregator implements EventAggregator {
     }
   }
 
-  /**
-   * Counts and logs a rolled-back transaction (the first of a run of failures as an error, the
-   * others as warnings) and marks the aggregator unhealthy.
-   */
+  /** Counts a rolled-back transaction, and marks the aggregator unhealthy. */
   private StoreException failed(Throwable e, String what) {
     batchesFailed++;
+    return unhealthy(e, what, "rolled back");
+  }
+
+  /** Marks the aggregator unhealthy, logging the first failure of a run as an error. */
+  private StoreException unhealthy(Throwable e, String what, String outcome) {
     StoreException failure =
         e instanceof StoreException se
             ? se
             : new StoreException(store.describe() + ": " + what + " failed: " + e, e);
     if (health.healthy()) {
-      log.error("{} - {} rolled back", store.describe(), what, failure);
+      log.error("{} - {} {}", store.describe(), what, outcome, failure);
       health = new Health(false, failure.getMessage(), clock.instant());
     } else {
-      log.warn("{} - {} rolled back: {}", store.describe(), what, e.toString());
+      log.warn("{} - {} {}: {}", store.describe(), what, outcome, e.toString());
     }
     return failure;
   }
