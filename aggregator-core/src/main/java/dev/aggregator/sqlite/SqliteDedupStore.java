@@ -45,6 +45,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteErrorCode;
 import org.sqlite.SQLiteException;
@@ -60,8 +62,10 @@ import org.sqlite.SQLiteException;
  *   events(seq INTEGER PRIMARY KEY, topic_id, received_ns, event_id, ...)   append-only,
  *                                                              seq ascending
  *   INDEX events_by_topic(topic_id)                            = (topic_id, seq): appends per topic
- *   key_blocks(first_seq INTEGER PRIMARY KEY, hashes BLOB)     per batch, the 64-bit key hashes of
- *                                                              its new events, 8 bytes each
+ *   key_blocks(first_seq INTEGER PRIMARY KEY, hashes BLOB,      per batch, the 64-bit key hashes of
+ *              topics BLOB, received_ns)                       its new events, 8 bytes each, their
+ *                                                              topic ids, 4 bytes each, and the
+ *                                                              received_ns of its last event
  *   topics(id, name, event_count), meta,
  *   counters(received, unique_processed, duplicate_dropped, expired, payload_conflicts)
  *
@@ -88,19 +92,24 @@ import org.sqlite.SQLiteException;
  * holds the seqs [floor, nextSeq), with floor - 1 == expired and nextSeq - 1 == unique_processed.
  * received_ns is the receive time raised to the previous row's where that was later, so it never
  * decreases with seq and the events expired by age are exactly the first rows. Each transaction
- * (an empty one too) removes a step of at most max(4,096, 2 x batch) expired rows: it reads their
- * topic_id and received_ns from the left edge of the table, deletes the seq range, the key blocks
- * now wholly expired, and updates topic counts and counters, all with the batch. Steady ingest
- * removes about what it inserts, so no transaction grows; a backlog (after a long stop, or a lower
- * maxEvents) shrinks by a step per transaction, and nextExpiry() makes the aggregator's idle writer
- * run empty ones. Deleted pages go to SQLite's freelist and are reused by later inserts, so the
- * file stops growing once expiry keeps pace; the key index removes the keys after COMMIT (their
- * hashes come from the key blocks) and reuses their slots, or shrinks.
+ * (an empty one too) removes a step of at most max(4,096, 2 x batch) expired rows, all with the
+ * batch: the key blocks at the head say which (a block goes by age once its last event expired;
+ * the oldest beyond maxEvents go one by one), give their hashes for the index and their topics for
+ * the topic counts, so no row is read before the DELETE of the seq range; then the key blocks now
+ * wholly expired go, and topic counts and counters change. (Reading the rows first cost as much
+ * again as deleting them: a JDBC round of calls per row.) Steady ingest removes about what it
+ * inserts, so no transaction grows; a backlog (after a long stop, or a lower maxEvents) shrinks by
+ * a step per transaction, and nextExpiry() makes the aggregator's idle writer run empty ones.
+ * Deleted pages go to SQLite's freelist and are reused by later inserts, so the file stops growing
+ * once expiry keeps pace; the key index removes the keys after COMMIT and reuses their slots, or
+ * shrinks.
  *
  * Exactness does not wait for removal: an event whose received_ns has passed the retention is
  * hidden from reads (received_ns > cutoff in the query) and is no duplicate (the verify read of a
  * hash match also reads received_ns), from the instant it expires, whether its row is gone yet or
- * not. Removal only frees space and moves the counters. Conflicts cost only on duplicates: the
+ * not. Removal only frees space and moves the counters (so an event expired by age stays counted
+ * in stored until the batch it came with has expired too, a batch's receive times being apart by
+ * its queueing time). Conflicts cost only on duplicates: the
  * verify read also reads the stored payload, and equal texts, the usual retry, compare without
  * parsing.
  *
@@ -133,6 +142,7 @@ import org.sqlite.SQLiteException;
  * }</pre>
  */
 public final class SqliteDedupStore implements DedupStore {
+  private static final Logger log = LoggerFactory.getLogger(SqliteDedupStore.class);
 
   /** SQLite's {@code synchronous} setting: what a commit survives. */
   public enum Synchronous {
@@ -159,6 +169,9 @@ public final class SqliteDedupStore implements DedupStore {
   /** The fewest expired events a transaction removes when that many are due. */
   static final int MIN_EXPIRY_STEP = 4096;
 
+  /** Up to this many topics in a step, its rows are deleted topic by topic (see removeExpired). */
+  private static final int PER_TOPIC_DELETES = 16;
+
   private final Path file;
   private final SQLiteConfig config;
   private final String url;
@@ -174,10 +187,9 @@ public final class SqliteDedupStore implements DedupStore {
   private final PreparedStatement addToTopic;
   private final PreparedStatement addToCounters;
   private final PreparedStatement selectKeys;
-  private final PreparedStatement selectOldest;
-  private final PreparedStatement selectReceivedNs;
   private final PreparedStatement deleteEvents;
-  private final PreparedStatement selectExpiredBlocks;
+  private final PreparedStatement deleteTopicEvents;
+  private final PreparedStatement selectOldestBlocks;
   private final PreparedStatement deleteBlocks;
   private final WalCheckpointer checkpointer;
   private final boolean comparePayloads;
@@ -188,7 +200,7 @@ public final class SqliteDedupStore implements DedupStore {
   private int nextTopicId;
   private long nextSeq;
   private long floor; // the oldest seq not removed; == nextSeq when no event is stored
-  private long floorReceivedNs; // received_ns of the event at floor, if there is one
+  private long headBlockNs; // received_ns of the last event of the key block holding floor
   private long lastReceivedNs = Long.MIN_VALUE; // of the event at nextSeq - 1, if there is one
   private final Map<Integer, String> topicNames = new HashMap<>();
   private int matchedPosition; // set by isEarlier: the batch position of the key's first event
@@ -202,7 +214,7 @@ public final class SqliteDedupStore implements DedupStore {
   private long duplicateDropped;
   private long expired;
   private long payloadConflicts;
-  private long oldestReceivedNs; // received_ns of the oldest stored event, if there is one
+  private long committedHeadBlockNs; // headBlockNs as of the last commit
   private final Map<String, Long> topicCounts = new LinkedHashMap<>();
 
   private final LinkedBlockingQueue<Reader> idleReaders = new LinkedBlockingQueue<>();
@@ -305,7 +317,8 @@ public final class SqliteDedupStore implements DedupStore {
       this.insertTopic =
           c.prepareStatement("INSERT INTO topics(id, name, event_count) VALUES (?, ?, 0)");
       this.insertKeyBlock =
-          c.prepareStatement("INSERT INTO key_blocks(first_seq, hashes) VALUES (?, ?)");
+          c.prepareStatement(
+              "INSERT INTO key_blocks(first_seq, hashes, topics, received_ns) VALUES (?, ?, ?, ?)");
       this.addToTopic =
           c.prepareStatement("UPDATE topics SET event_count = event_count + ? WHERE id = ?");
       this.addToCounters =
@@ -321,14 +334,12 @@ public final class SqliteDedupStore implements DedupStore {
                   + " FROM events WHERE seq IN ("
                   + "?, ".repeat(KEYS_PER_READ - 1)
                   + "?)");
-      this.selectOldest =
-          c.prepareStatement(
-              "SELECT topic_id, received_ns FROM events WHERE seq >= ? ORDER BY seq LIMIT ?");
-      this.selectReceivedNs = c.prepareStatement("SELECT received_ns FROM events WHERE seq = ?");
       this.deleteEvents = c.prepareStatement("DELETE FROM events WHERE seq >= ? AND seq < ?");
-      this.selectExpiredBlocks =
+      this.deleteTopicEvents =
+          c.prepareStatement("DELETE FROM events WHERE topic_id = ? AND seq >= ? AND seq < ?");
+      this.selectOldestBlocks =
           c.prepareStatement(
-              "SELECT first_seq, hashes FROM key_blocks WHERE first_seq < ? ORDER BY first_seq");
+              "SELECT first_seq, hashes, topics, received_ns FROM key_blocks ORDER BY first_seq");
       this.deleteBlocks = c.prepareStatement("DELETE FROM key_blocks WHERE first_seq < ?");
       transaction.execute("PRAGMA wal_autocheckpoint = " + WalCheckpointer.WRITER_THRESHOLD_PAGES);
       this.checkpointer = new WalCheckpointer(config.createConnection(url), describe());
@@ -414,6 +425,7 @@ public final class SqliteDedupStore implements DedupStore {
       if (version == 1) {
         s.execute("BEGIN IMMEDIATE");
         upgradeFromVersion1(s);
+        log.info("{} - upgraded schema version 1 to {}", describe(), SCHEMA_VERSION);
         s.execute("COMMIT");
       } else if (version < SCHEMA_VERSION) {
         throw new StoreException("cannot open " + file + ": unknown schema version " + version);
@@ -450,21 +462,55 @@ public final class SqliteDedupStore implements DedupStore {
             + " source TEXT NOT NULL, payload TEXT NOT NULL, received_at TEXT NOT NULL)");
     // An index on topic_id holds (topic_id, seq): each append lands at the end of its topic.
     s.executeUpdate("CREATE INDEX events_by_topic ON events (topic_id)");
+    // hashes first: the index rebuild at open reads only them, not the overflow pages after.
     s.executeUpdate(
-        "CREATE TABLE key_blocks (first_seq INTEGER PRIMARY KEY, hashes BLOB NOT NULL)");
+        "CREATE TABLE key_blocks (first_seq INTEGER PRIMARY KEY, hashes BLOB NOT NULL,"
+            + " topics BLOB NOT NULL, received_ns INTEGER NOT NULL)");
   }
 
   /**
-   * Version 1 had no retention: adds the counters and the events' received_ns. Constant defaults,
-   * so SQLite changes the schema only, not a row; the events stored so far count their retention
-   * from now.
+   * Version 1 had no retention: adds the counters, the events' received_ns and the key blocks'
+   * topics and received_ns. Constant defaults, so SQLite adds the columns without rewriting a row;
+   * the events stored so far count their retention from now. The key blocks' topics are filled from
+   * the events, a block at a time: one read of the table, once.
    */
-  private static void upgradeFromVersion1(Statement s) throws SQLException {
+  private void upgradeFromVersion1(Statement s) throws SQLException {
+    long now = EpochNanos.of(Instant.now());
     s.executeUpdate("ALTER TABLE counters ADD COLUMN expired INTEGER NOT NULL DEFAULT 0");
     s.executeUpdate("ALTER TABLE counters ADD COLUMN payload_conflicts INTEGER NOT NULL DEFAULT 0");
+    s.executeUpdate("ALTER TABLE events ADD COLUMN received_ns INTEGER NOT NULL DEFAULT " + now);
+    s.executeUpdate("ALTER TABLE key_blocks ADD COLUMN topics BLOB");
     s.executeUpdate(
-        "ALTER TABLE events ADD COLUMN received_ns INTEGER NOT NULL DEFAULT "
-            + EpochNanos.of(Instant.now()));
+        "ALTER TABLE key_blocks ADD COLUMN received_ns INTEGER NOT NULL DEFAULT " + now);
+    List<long[]> blocks = new ArrayList<>(); // first_seq, events
+    try (ResultSet rs = s.executeQuery("SELECT first_seq, length(hashes) / 8 FROM key_blocks")) {
+      while (rs.next()) {
+        blocks.add(new long[] {rs.getLong(1), rs.getLong(2)});
+      }
+    }
+    Connection c = s.getConnection();
+    try (PreparedStatement read =
+            c.prepareStatement(
+                "SELECT topic_id FROM events WHERE seq >= ? AND seq < ? ORDER BY seq");
+        PreparedStatement write =
+            c.prepareStatement("UPDATE key_blocks SET topics = ? WHERE first_seq = ?")) {
+      for (long[] block : blocks) {
+        ByteBuffer topics = ByteBuffer.allocate(4 * (int) block[1]).order(ByteOrder.LITTLE_ENDIAN);
+        read.setLong(1, block[0]);
+        read.setLong(2, block[0] + block[1]);
+        try (ResultSet rs = read.executeQuery()) {
+          while (rs.next()) {
+            topics.putInt(rs.getInt(1));
+          }
+        }
+        if (topics.hasRemaining()) {
+          throw inconsistent("the events of key block " + block[0] + " are missing");
+        }
+        write.setBytes(1, topics.array());
+        write.setLong(2, block[0]);
+        write.executeUpdate();
+      }
+    }
     s.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
   }
 
@@ -538,9 +584,9 @@ public final class SqliteDedupStore implements DedupStore {
                   + " to "
                   + last);
         }
-        floorReceivedNs = longQuery(s, "SELECT received_ns FROM events WHERE seq = " + floor);
         lastReceivedNs = longQuery(s, "SELECT received_ns FROM events WHERE seq = " + last);
-        oldestReceivedNs = floorReceivedNs;
+        headBlockNs = longQuery(s, "SELECT received_ns FROM key_blocks ORDER BY first_seq LIMIT 1");
+        committedHeadBlockNs = headBlockNs;
       }
       long topicSum = 0;
       try (ResultSet rs = s.executeQuery("SELECT id, name, event_count FROM topics ORDER BY id")) {
@@ -648,8 +694,8 @@ public final class SqliteDedupStore implements DedupStore {
     long cutoff = cutoff(r);
     Outcome[] outcomes = new Outcome[n];
     long[] hashes = new long[n]; // of the accepted events, in seq order
+    int[] topicsOfAccepted = new int[n];
     int accepted = 0;
-    long firstReceivedNs = 0; // of the first accepted event
     List<Integer> conflicts = new ArrayList<>(0);
     Map<Integer, Integer> topicDeltas = new HashMap<>();
     List<String> newTopics = new ArrayList<>(0);
@@ -726,11 +772,9 @@ public final class SqliteDedupStore implements DedupStore {
         // Never below the previous event's: rows expire in seq order (see the design notes).
         long receivedNs = Math.max(lastReceivedNs, EpochNanos.of(e.receivedAt()));
         lastReceivedNs = receivedNs;
-        if (accepted == 0) {
-          firstReceivedNs = receivedNs;
-        }
         batchIndex.put(hash, i + 1);
         hashes[accepted] = hash;
+        topicsOfAccepted[accepted] = tid;
         insertEvent.setLong(1, nextSeq + accepted);
         insertEvent.setInt(2, tid);
         insertEvent.setString(3, e.eventId());
@@ -746,15 +790,19 @@ public final class SqliteDedupStore implements DedupStore {
       if (accepted > 0) {
         insertEvent.executeBatch();
         ByteBuffer block = ByteBuffer.allocate(8 * accepted).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer blockTopics = ByteBuffer.allocate(4 * accepted).order(ByteOrder.LITTLE_ENDIAN);
         for (int k = 0; k < accepted; k++) {
           block.putLong(hashes[k]);
+          blockTopics.putInt(topicsOfAccepted[k]);
         }
         insertKeyBlock.setLong(1, nextSeq);
         insertKeyBlock.setBytes(2, block.array());
+        insertKeyBlock.setBytes(3, blockTopics.array());
+        insertKeyBlock.setLong(4, lastReceivedNs);
         insertKeyBlock.executeUpdate();
       }
       if (r != null) {
-        removal = removeExpired(r, cutoff, n, accepted, firstReceivedNs);
+        removal = removeExpired(r, cutoff, n, accepted);
         if (removal != null) {
           removal.perTopic().forEach((tid, count) -> topicDeltas.merge(tid, -count, Integer::sum));
         }
@@ -787,75 +835,91 @@ public final class SqliteDedupStore implements DedupStore {
       }
       throw failure("cannot append a batch of " + n + " events to", e);
     }
-    publishCommitted(
-        batch, outcomes, hashes, accepted, firstReceivedNs, newTopics, removal, conflicts.size());
+    publishCommitted(batch, outcomes, hashes, accepted, newTopics, removal, conflicts.size());
     return new AppendResult(Arrays.asList(outcomes), conflicts);
   }
 
   /**
    * What one transaction removed: the events [floor, to), the key hash of each, how many of each
-   * topic, and the received_ns of the event at {@code to} (the oldest left, if any).
+   * topic, and the received_ns of the last event of the key block that now holds the oldest event.
    */
   private record Removal(
-      long count, long to, long[] hashes, Map<Integer, Integer> perTopic, long nextReceivedNs) {}
+      long count, long to, long[] hashes, Map<Integer, Integer> perTopic, long headBlockNs) {}
 
   /**
-   * Inside the batch's transaction, after its inserts: removes the oldest events that expired by
-   * age at {@code cutoff} or lie beyond the count, at most a step of them, with their key blocks.
-   * Null if none was due. The rows and their key blocks are at the left edge of their B-trees.
+   * Inside the batch's transaction, after its inserts: removes the oldest events that are due, at
+   * most a step of them. Due are the events of the oldest key blocks whose last event expired by
+   * age at {@code cutoff}, and the oldest beyond the count. The key blocks tell which, and their
+   * hashes and topics; the rows are only deleted. Null if nothing was due.
    */
-  private Removal removeExpired(Retention r, long cutoff, int n, int accepted, long firstReceivedNs)
-      throws SQLException {
+  private Removal removeExpired(Retention r, long cutoff, int n, int accepted) throws SQLException {
     long end = nextSeq + accepted; // the store holds [floor, end) now
-    long excess = end - floor - r.maxEvents();
-    long oldestNs = floor < nextSeq ? floorReceivedNs : firstReceivedNs;
-    if (end == floor || excess <= 0 && oldestNs > cutoff) {
+    long excess = end - floor - r.maxEvents(); // how many must go by count
+    long oldestBlockNs = floor < nextSeq ? headBlockNs : lastReceivedNs;
+    if (end == floor || excess <= 0 && oldestBlockNs > cutoff) {
       return null; // nothing due: not even a read
     }
-    int limit = Math.max(MIN_EXPIRY_STEP, 2 * n);
-    Map<Integer, Integer> perTopic = new HashMap<>();
-    int due = 0;
-    long nextReceivedNs = 0;
-    boolean nextKnown = false;
-    selectOldest.setLong(1, floor);
-    selectOldest.setInt(2, limit);
-    try (ResultSet rs = selectOldest.executeQuery()) {
-      while (rs.next()) {
-        if (due >= excess && rs.getLong(2) > cutoff) {
-          nextReceivedNs = rs.getLong(2);
-          nextKnown = true;
-          break;
-        }
-        perTopic.merge(rs.getInt(1), 1, Integer::sum);
-        due++;
-      }
-    }
-    if (due == 0) {
-      return null;
-    }
-    long to = floor + due;
-    deleteEvents.setLong(1, floor);
-    deleteEvents.setLong(2, to);
-    int deleted = deleteEvents.executeUpdate();
-    long[] removedHashes = new long[due];
-    long indexed = 0;
-    long keepBlocksFrom = to; // the first block that still holds a stored event
-    selectExpiredBlocks.setLong(1, to);
-    try (ResultSet rs = selectExpiredBlocks.executeQuery()) {
+    long limit = Math.max(MIN_EXPIRY_STEP, 2L * n);
+    long to = floor; // the events [floor, to) are due
+    long[] removedHashes = null;
+    int[] removedOfTopic = new int[nextTopicId]; // topic ids run from 0
+    long nextHeadNs = 0;
+    long keepBlocksFrom = Long.MAX_VALUE; // the first block that keeps an event
+    try (ResultSet rs = selectOldestBlocks.executeQuery()) {
       while (rs.next()) {
         long first = rs.getLong(1);
-        ByteBuffer blockHashes = ByteBuffer.wrap(rs.getBytes(2)).order(ByteOrder.LITTLE_ENDIAN);
-        long blockEnd = first + blockHashes.remaining() / 8;
-        for (long seq = Math.max(first, floor); seq < Math.min(blockEnd, to); seq++) {
-          removedHashes[(int) (seq - floor)] = blockHashes.getLong((int) (8 * (seq - first)));
-          indexed++;
-        }
-        if (blockEnd > to) {
+        byte[] blockHashes = rs.getBytes(2);
+        long blockNs = rs.getLong(4);
+        long blockEnd = first + blockHashes.length / 8;
+        if (to == floor + limit || (to - floor >= excess && blockNs > cutoff)) {
           keepBlocksFrom = first;
+          nextHeadNs = blockNs;
+          break;
+        }
+        long dueEnd = blockNs <= cutoff ? blockEnd : Math.min(blockEnd, floor + excess);
+        dueEnd = Math.min(dueEnd, floor + limit);
+        if (removedHashes == null) {
+          removedHashes = new long[(int) Math.min(limit, end - floor)];
+        }
+        ByteBuffer hashes = ByteBuffer.wrap(blockHashes).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer topics = ByteBuffer.wrap(rs.getBytes(3)).order(ByteOrder.LITTLE_ENDIAN);
+        for (long seq = to; seq < dueEnd; seq++) {
+          removedHashes[(int) (seq - floor)] = hashes.getLong((int) (8 * (seq - first)));
+          removedOfTopic[topics.getInt((int) (4 * (seq - first)))]++;
+        }
+        to = dueEnd;
+        if (dueEnd < blockEnd) {
+          keepBlocksFrom = first;
+          nextHeadNs = blockNs;
+          break;
         }
       }
     }
-    if (deleted != due || indexed != due) {
+    if (to == floor) {
+      return null;
+    }
+    Map<Integer, Integer> perTopic = new HashMap<>();
+    for (int topicId = 0; topicId < removedOfTopic.length; topicId++) {
+      if (removedOfTopic[topicId] > 0) {
+        perTopic.put(topicId, removedOfTopic[topicId]);
+      }
+    }
+    long deleted = 0;
+    if (perTopic.size() <= PER_TOPIC_DELETES) {
+      // Topic by topic the statement walks the topic index in order instead of seeking it once per
+      // row: a fifth less time per row with 5 topics (alternating runs of both, 800 rows each).
+      for (int topicId : perTopic.keySet()) {
+        deleteTopicEvents.setInt(1, topicId);
+        deleteTopicEvents.setLong(2, floor);
+        deleteTopicEvents.setLong(3, to);
+        deleted += deleteTopicEvents.executeUpdate();
+      }
+    } else {
+      deleteEvents.setLong(1, floor);
+      deleteEvents.setLong(2, to);
+      deleted = deleteEvents.executeUpdate();
+    }
+    if (deleted != to - floor) {
       throw new StoreException(
           describe()
               + ": expiring events "
@@ -864,20 +928,17 @@ public final class SqliteDedupStore implements DedupStore {
               + (to - 1)
               + " deleted "
               + deleted
-              + " rows and found "
-              + indexed
-              + " key hashes");
+              + " rows");
     }
     deleteBlocks.setLong(1, keepBlocksFrom);
     deleteBlocks.executeUpdate();
-    if (!nextKnown && to < end) {
-      selectReceivedNs.setLong(1, to);
-      try (ResultSet rs = selectReceivedNs.executeQuery()) {
-        rs.next();
-        nextReceivedNs = rs.getLong(1);
-      }
-    }
-    return new Removal(due, to, removedHashes, perTopic, nextReceivedNs);
+    long count = to - floor;
+    return new Removal(
+        count,
+        to,
+        count == removedHashes.length ? removedHashes : Arrays.copyOf(removedHashes, (int) count),
+        perTopic,
+        nextHeadNs);
   }
 
   /** After COMMIT: the dedup index and the readers' view learn what the batch changed. */
@@ -886,7 +947,6 @@ public final class SqliteDedupStore implements DedupStore {
       Outcome[] outcomes,
       long[] hashes,
       int accepted,
-      long firstReceivedNs,
       List<String> newTopics,
       Removal removal,
       int conflicts) {
@@ -895,7 +955,7 @@ public final class SqliteDedupStore implements DedupStore {
       index.put(hashes[k], nextSeq + k);
     }
     if (accepted > 0 && floor == nextSeq) {
-      floorReceivedNs = firstReceivedNs; // the store was empty
+      headBlockNs = lastReceivedNs; // the store was empty: the batch's block is the oldest
     }
     nextSeq += accepted;
     if (removal != null) {
@@ -904,7 +964,7 @@ public final class SqliteDedupStore implements DedupStore {
       }
       floor = removal.to();
       index.floor(floor);
-      floorReceivedNs = removal.nextReceivedNs();
+      headBlockNs = removal.headBlockNs();
     }
     for (String topic : newTopics) {
       committedTopicIds.put(topic, topicIds.get(topic));
@@ -914,7 +974,7 @@ public final class SqliteDedupStore implements DedupStore {
       uniqueProcessed += accepted;
       duplicateDropped += batch.size() - accepted;
       payloadConflicts += conflicts;
-      oldestReceivedNs = floorReceivedNs;
+      committedHeadBlockNs = headBlockNs;
       for (int i = 0; i < outcomes.length; i++) {
         if (outcomes[i] == Outcome.ACCEPTED) {
           topicCounts.merge(batch.get(i).topic(), 1L, Long::sum);
@@ -944,7 +1004,7 @@ public final class SqliteDedupStore implements DedupStore {
       if (!r.limitsAge()) {
         return Optional.empty();
       }
-      return Optional.of(r.expiresAt(EpochNanos.toInstant(oldestReceivedNs)));
+      return Optional.of(r.expiresAt(EpochNanos.toInstant(committedHeadBlockNs)));
     }
   }
 

@@ -53,7 +53,8 @@ public interface DedupStore extends AutoCloseable {
    *       beyond the count is stored (returned, a duplicate) until it is removed.
    *   <li>Removal goes in bounded steps inside the transactions of appends, so that no transaction
    *       becomes large: after a long stop, or a lowered {@code maxEvents}, it takes several
-   *       appends, which {@link #nextExpiry} asks for. A removed event is counted in {@code
+   *       appends, which {@link #nextExpiry} asks for; a store may also remove the events committed
+   *       together only once the last of them expired. A removed event is counted in {@code
    *       expired} and leaves {@code topicCounts}; {@code stored == uniqueProcessed - expired}
    *       always, and counts events expired by age but not yet removed.
    *   <li>Removal is durable: a store reopened never returns a removed event nor forgets the key of
@@ -67,10 +68,11 @@ public interface DedupStore extends AutoCloseable {
   }
 
   /**
-   * When the next expiry is due, as of the last commit: the time the oldest stored event expires by
-   * age, or a time not after now while more events are stored than {@code maxEvents} or expired
-   * events wait to be removed. An append, an empty one will do, at or after that time removes the
-   * next step. Empty without a retention, or when nothing will expire before more events come.
+   * When the next removal is due, as of the last commit: a time not after now while more events are
+   * stored than {@code maxEvents} or expired events wait to be removed, else the time the oldest
+   * stored event expires by age, or a little later (a store may remove the events committed
+   * together, together). An append, an empty one will do, at or after that time removes the next
+   * step. Empty without a retention, or when nothing will expire before more events come.
    */
   default Optional<Instant> nextExpiry() {
     return Optional.empty();

@@ -135,6 +135,36 @@ class SqliteRetentionTest {
   }
 
   @Test
+  void expiry_fewOrManyTopicsInAStep_topicCountsEqualRowsEitherWay() throws Exception {
+    // Up to 16 topics a step deletes topic by topic, beyond that by one seq range.
+    Path db = dir.resolve("topics.db");
+    try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
+      store.retain(new Retention(null, 500, clock));
+      for (int b = 0; b < 20; b++) {
+        int topics = b % 2 == 0 ? 3 : 40;
+        List<PendingEvent> batch = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+          batch.add(event("topic-" + (i % topics), "k" + (b * 300 + i), T0));
+        }
+        store.append(batch);
+        StoreStats s = store.stats();
+        assertEquals(Math.min(500, (b + 1) * 300), s.stored());
+        for (var t : s.topicCounts().entrySet()) {
+          assertEquals(
+              t.getValue().longValue(),
+              query(
+                  db,
+                  "SELECT count(*) FROM events e JOIN topics t ON t.id = e.topic_id"
+                      + " WHERE t.name = '"
+                      + t.getKey()
+                      + "'"),
+              t.getKey() + " after batch " + b);
+        }
+      }
+    }
+  }
+
+  @Test
   void open_rowsDeletedByHand_refusesNamingBothFigures() throws Exception {
     Path db = dir.resolve("tampered.db");
     try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
@@ -222,6 +252,8 @@ class SqliteRetentionTest {
         "ALTER TABLE counters DROP COLUMN expired",
         "ALTER TABLE counters DROP COLUMN payload_conflicts",
         "ALTER TABLE events DROP COLUMN received_ns",
+        "ALTER TABLE key_blocks DROP COLUMN topics",
+        "ALTER TABLE key_blocks DROP COLUMN received_ns",
         "PRAGMA user_version = 1");
     Instant beforeUpgrade = Instant.now();
     try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
