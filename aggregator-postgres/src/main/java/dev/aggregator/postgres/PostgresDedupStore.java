@@ -105,9 +105,11 @@ import org.slf4j.LoggerFactory;
  * give the disk back at once: (1) the claim needs UNIQUE (topic_id, event_id) over all stored
  * events, and PostgreSQL only allows a unique index on a partitioned table if it includes the
  * partition key, so a key could be stored once per partition (or a separate key table would need
- * the same row-by-row deletes); (2) a partition expires whole, so an event would outlive its
- * retention by up to a partition's width, and the dedup window must be the retention exactly;
- * (3) maxEvents counts events, not partitions.
+ * the same row-by-row deletes); (2) a partition can go only once its newest event expired, so
+ * the counters (stored, expired, topic counts) would lag by up to a partition's width, or need the
+ * per-event bookkeeping that deleting rows gives anyway; (3) maxEvents counts events, not
+ * partitions. What partitions would do better, returning the disk to the OS at once and leaving no
+ * dead tuples to vacuum, matters less than exact dedup and counters.
  *
  * Exactness does not wait for the deletes: reads skip rows with received_ns <= cutoff, and a
  * duplicate whose stored row has expired but is not deleted yet (a backlog larger than a step) has
