@@ -205,6 +205,7 @@ public final class SqliteDedupStore implements DedupStore {
   private final Map<Integer, String> topicNames = new HashMap<>();
   private int matchedPosition; // set by isEarlier: the batch position of the key's first event
   private StoredKey matchedStored; // set by isLive: the stored event of the key
+  private int[] removedOfTopic = new int[0]; // removeExpired's counts per topic id
 
   // Committed state, for readers. Counters are guarded by `committed`.
   private final Map<String, Integer> committedTopicIds = new ConcurrentHashMap<>();
@@ -862,7 +863,10 @@ public final class SqliteDedupStore implements DedupStore {
     long limit = Math.max(MIN_EXPIRY_STEP, 2L * n);
     long to = floor; // the events [floor, to) are due
     long[] removedHashes = null;
-    int[] removedOfTopic = new int[nextTopicId]; // topic ids run from 0
+    if (removedOfTopic.length < nextTopicId) {
+      removedOfTopic = new int[nextTopicId]; // topic ids run from 0; all zero between steps
+    }
+    Map<Integer, Integer> perTopic = new HashMap<>();
     long nextHeadNs = 0;
     long keepBlocksFrom = Long.MAX_VALUE; // the first block that keeps an event
     try (ResultSet rs = selectOldestBlocks.executeQuery()) {
@@ -885,7 +889,10 @@ public final class SqliteDedupStore implements DedupStore {
         ByteBuffer topics = ByteBuffer.wrap(rs.getBytes(3)).order(ByteOrder.LITTLE_ENDIAN);
         for (long seq = to; seq < dueEnd; seq++) {
           removedHashes[(int) (seq - floor)] = hashes.getLong((int) (8 * (seq - first)));
-          removedOfTopic[topics.getInt((int) (4 * (seq - first)))]++;
+          int topicId = topics.getInt((int) (4 * (seq - first)));
+          if (removedOfTopic[topicId]++ == 0) {
+            perTopic.put(topicId, 0); // counted below
+          }
         }
         to = dueEnd;
         if (dueEnd < blockEnd) {
@@ -894,15 +901,14 @@ public final class SqliteDedupStore implements DedupStore {
           break;
         }
       }
+    } finally {
+      for (Map.Entry<Integer, Integer> t : perTopic.entrySet()) {
+        t.setValue(removedOfTopic[t.getKey()]);
+        removedOfTopic[t.getKey()] = 0; // all zero again for the next step, even after a failure
+      }
     }
     if (to == floor) {
       return null;
-    }
-    Map<Integer, Integer> perTopic = new HashMap<>();
-    for (int topicId = 0; topicId < removedOfTopic.length; topicId++) {
-      if (removedOfTopic[topicId] > 0) {
-        perTopic.put(topicId, removedOfTopic[topicId]);
-      }
     }
     long deleted = 0;
     if (perTopic.size() <= PER_TOPIC_DELETES) {
