@@ -872,14 +872,14 @@ public final class SqliteDedupStore implements DedupStore {
     try (ResultSet rs = selectOldestBlocks.executeQuery()) {
       while (rs.next()) {
         long first = rs.getLong(1);
-        byte[] blockHashes = rs.getBytes(2);
         long blockNs = rs.getLong(4);
-        long blockEnd = first + blockHashes.length / 8;
         if (to == floor + limit || (to - floor >= excess && blockNs > cutoff)) {
           keepBlocksFrom = first;
           nextHeadNs = blockNs;
-          break;
+          break; // without reading its blobs
         }
+        byte[] blockHashes = rs.getBytes(2);
+        long blockEnd = first + blockHashes.length / 8;
         long dueEnd = blockNs <= cutoff ? blockEnd : Math.min(blockEnd, floor + excess);
         dueEnd = Math.min(dueEnd, floor + limit);
         if (removedHashes == null) {
