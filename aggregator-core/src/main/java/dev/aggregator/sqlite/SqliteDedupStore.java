@@ -62,10 +62,10 @@ import org.sqlite.SQLiteException;
  *   events(seq INTEGER PRIMARY KEY, topic_id, received_ns, event_id, ...)   append-only,
  *                                                              seq ascending
  *   INDEX events_by_topic(topic_id)                            = (topic_id, seq): appends per topic
- *   key_blocks(first_seq INTEGER PRIMARY KEY, hashes BLOB,      per batch, the 64-bit key hashes of
- *              topics BLOB, received_ns)                       its new events, 8 bytes each, their
- *                                                              topic ids, 4 bytes each, and the
- *                                                              received_ns of its last event
+ *   key_blocks(first_seq INTEGER PRIMARY KEY, received_ns,     per batch, the received_ns of its
+ *              hashes BLOB, topics BLOB)                       last new event, the 64-bit key
+ *                                                              hashes of its new events, 8 bytes
+ *                                                              each, and their topic ids, 4 each
  *   topics(id, name, event_count), meta,
  *   counters(received, unique_processed, duplicate_dropped, expired, payload_conflicts)
  *
@@ -340,7 +340,7 @@ public final class SqliteDedupStore implements DedupStore {
           c.prepareStatement("DELETE FROM events WHERE topic_id = ? AND seq >= ? AND seq < ?");
       this.selectOldestBlocks =
           c.prepareStatement(
-              "SELECT first_seq, hashes, topics, received_ns FROM key_blocks ORDER BY first_seq");
+              "SELECT first_seq, received_ns, hashes, topics FROM key_blocks ORDER BY first_seq");
       this.deleteBlocks = c.prepareStatement("DELETE FROM key_blocks WHERE first_seq < ?");
       transaction.execute("PRAGMA wal_autocheckpoint = " + WalCheckpointer.WRITER_THRESHOLD_PAGES);
       this.checkpointer = new WalCheckpointer(config.createConnection(url), describe());
@@ -463,10 +463,12 @@ public final class SqliteDedupStore implements DedupStore {
             + " source TEXT NOT NULL, payload TEXT NOT NULL, received_at TEXT NOT NULL)");
     // An index on topic_id holds (topic_id, seq): each append lands at the end of its topic.
     s.executeUpdate("CREATE INDEX events_by_topic ON events (topic_id)");
-    // hashes first: the index rebuild at open reads only them, not the overflow pages after.
+    // A column after a blob long enough to spill is read through the blob's overflow pages: so
+    // received_ns first (the expiry step decides by it alone whether it needs a block), then the
+    // hashes (all the index rebuild at open reads), then the topics.
     s.executeUpdate(
-        "CREATE TABLE key_blocks (first_seq INTEGER PRIMARY KEY, hashes BLOB NOT NULL,"
-            + " topics BLOB NOT NULL, received_ns INTEGER NOT NULL)");
+        "CREATE TABLE key_blocks (first_seq INTEGER PRIMARY KEY, received_ns INTEGER NOT NULL,"
+            + " hashes BLOB NOT NULL, topics BLOB NOT NULL)");
   }
 
   /**
@@ -872,13 +874,13 @@ public final class SqliteDedupStore implements DedupStore {
     try (ResultSet rs = selectOldestBlocks.executeQuery()) {
       while (rs.next()) {
         long first = rs.getLong(1);
-        long blockNs = rs.getLong(4);
+        long blockNs = rs.getLong(2);
         if (to == floor + limit || (to - floor >= excess && blockNs > cutoff)) {
           keepBlocksFrom = first;
           nextHeadNs = blockNs;
           break; // without reading its blobs
         }
-        byte[] blockHashes = rs.getBytes(2);
+        byte[] blockHashes = rs.getBytes(3);
         long blockEnd = first + blockHashes.length / 8;
         long dueEnd = blockNs <= cutoff ? blockEnd : Math.min(blockEnd, floor + excess);
         dueEnd = Math.min(dueEnd, floor + limit);
@@ -886,7 +888,7 @@ public final class SqliteDedupStore implements DedupStore {
           removedHashes = new long[(int) Math.min(limit, end - floor)];
         }
         ByteBuffer hashes = ByteBuffer.wrap(blockHashes).order(ByteOrder.LITTLE_ENDIAN);
-        ByteBuffer topics = ByteBuffer.wrap(rs.getBytes(3)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer topics = ByteBuffer.wrap(rs.getBytes(4)).order(ByteOrder.LITTLE_ENDIAN);
         for (long seq = to; seq < dueEnd; seq++) {
           removedHashes[(int) (seq - floor)] = hashes.getLong((int) (8 * (seq - first)));
           int topicId = topics.getInt((int) (4 * (seq - first)));
