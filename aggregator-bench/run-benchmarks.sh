@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every figure of RESULTS.md, in the order it was measured. Run from the repository root after
-# `mvn -q -pl aggregator-core,aggregator-bench -am package -DskipTests`. About 45 minutes on the
+# `mvn -q -pl aggregator-core,aggregator-bench -am package -DskipTests`. About 55 minutes on the
 # 2-core machine, plus a few minutes the first time to build the cached 1M/10M stores.
 set -euo pipefail
 JAR=aggregator-bench/target/benchmarks.jar
@@ -37,3 +37,10 @@ java -jar "$JAR" IngestBenchmark -p impl=aggregator,autocommit_wal,memory -p syn
     -wi 1 -i 2 -r 3s -rf json -rff "$OUT/ingest-matrix-normal.json" | tee "$OUT/ingest-matrix-normal.log"
 java -jar "$JAR" IngestBenchmark -p impl=aggregator,autocommit_wal -p sync=FULL -p batch=1000 \
     -p dupRatio=0.2 -wi 1 -i 2 -r 3s -rf json -rff "$OUT/ingest-full.json" | tee "$OUT/ingest-full.log"
+
+# 6. Retention: ingest with expiry keeping pace (by count, by age) against no expiry, and with the
+#    payloads of duplicates compared or not; then the same configurations taking turns in one JVM,
+#    which a machine loaded by others disturbs less than one configuration after the other.
+java -jar "$JAR" RetentionBenchmark -rf json -rff "$OUT/retention.json" | tee "$OUT/retention.log"
+java -Xms4g -Xmx8g -XX:+AlwaysPreTouch -cp "$JAR" dev.aggregator.bench.RetentionInterleaved 80 10 \
+    | tee "$OUT/retention-interleaved.txt"

@@ -10,16 +10,22 @@ import java.util.Map;
 /**
  * An immutable snapshot of the aggregator's counters.
  *
- * <p>{@code received}, {@code uniqueProcessed}, {@code duplicateDropped} and {@code topicCounts}
- * count committed events only, are committed in the same transaction as the events, and survive
- * restarts: in every snapshot {@code received == uniqueProcessed + duplicateDropped}, and {@code
- * uniqueProcessed} equals the number of stored events. Events accepted but not yet committed are
- * counted in {@code queueSize}.
+ * <p>{@code received}, {@code uniqueProcessed}, {@code duplicateDropped}, {@code expired}, {@code
+ * payloadConflicts} and {@code topicCounts} count committed events only, are committed in the same
+ * transaction as the events, and survive restarts: in every snapshot {@code received ==
+ * uniqueProcessed + duplicateDropped}, and {@link #stored()} {@code == uniqueProcessed - expired}
+ * is the number of stored events, the sum of {@code topicCounts}. Events accepted but not yet
+ * committed are counted in {@code queueSize}.
  *
  * @param received events committed, new or duplicate
- * @param uniqueProcessed events stored (new keys)
+ * @param uniqueProcessed events stored as new keys, including those removed by retention since (a
+ *     key accepted again after its event expired counts again)
  * @param duplicateDropped events dropped as duplicates
- * @param topicCounts stored events per topic, in the order the topics were first seen
+ * @param expired events removed by retention (age or {@code maxStoredEvents}) since the store was
+ *     created
+ * @param payloadConflicts duplicates whose payload differed from the stored event's (compared as
+ *     JSON values); each is also among {@code duplicateDropped}
+ * @param topicCounts events stored now per topic, in the order the topics were first seen
  * @param queueSize events accepted and not yet committed
  * @param queueCapacity the most events the queue holds
  * @param batchesCommitted transactions committed since start
@@ -34,6 +40,8 @@ public record AggregatorStats(
     long received,
     long uniqueProcessed,
     long duplicateDropped,
+    long expired,
+    long payloadConflicts,
     Map<String, Long> topicCounts,
     int queueSize,
     int queueCapacity,
@@ -48,6 +56,47 @@ public record AggregatorStats(
   /** Copies the topic counts, keeping their first-seen order. */
   public AggregatorStats {
     topicCounts = Collections.unmodifiableMap(new LinkedHashMap<>(topicCounts));
+  }
+
+  /** A snapshot of a store that has never removed an event nor seen a conflict. */
+  public AggregatorStats(
+      long received,
+      long uniqueProcessed,
+      long duplicateDropped,
+      Map<String, Long> topicCounts,
+      int queueSize,
+      int queueCapacity,
+      long batchesCommitted,
+      long batchedEvents,
+      int largestBatch,
+      long batchesFailed,
+      Instant startedAt,
+      Duration uptime,
+      boolean writerRunning) {
+    this(
+        received,
+        uniqueProcessed,
+        duplicateDropped,
+        0,
+        0,
+        topicCounts,
+        queueSize,
+        queueCapacity,
+        batchesCommitted,
+        batchedEvents,
+        largestBatch,
+        batchesFailed,
+        startedAt,
+        uptime,
+        writerRunning);
+  }
+
+  /**
+   * Events stored now, {@code uniqueProcessed - expired}: what {@link EventAggregator#events} can
+   * return, as of the last commit.
+   */
+  public long stored() {
+    return uniqueProcessed - expired;
   }
 
   /** The topics in the order they were first seen. */

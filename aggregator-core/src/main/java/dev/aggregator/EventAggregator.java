@@ -3,6 +3,7 @@ package dev.aggregator;
 import dev.aggregator.internal.DefaultEventAggregator;
 import dev.aggregator.sqlite.SqliteDedupStore;
 import dev.aggregator.store.DedupStore;
+import dev.aggregator.store.Retention;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -97,6 +98,8 @@ public interface EventAggregator extends AutoCloseable {
     private Duration maxBatchDelay = Duration.ZERO;
     private int maxPayloadBytes = 1 << 20;
     private Clock clock = Clock.systemUTC();
+    private Duration retention; // null: for ever
+    private long maxStoredEvents = Long.MAX_VALUE;
 
     private Builder() {}
 
@@ -147,21 +150,75 @@ public interface EventAggregator extends AutoCloseable {
       return this;
     }
 
-    /** The clock for receive times, default timestamps and uptime. Default: the system clock. */
+    /**
+     * The clock for receive times, default timestamps, uptime and retention. Default: the system
+     * clock.
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
     }
 
     /**
-     * Opens the store (if none was given) and starts the writer.
+     * How long an event is kept after it was received. Default: for ever.
+     *
+     * <p>The dedup window is the retention, exactly: while an event is kept, its key is a {@link
+     * Outcome#DUPLICATE} and {@link EventAggregator#events} returns it; from the instant its
+     * retention has passed, it is no longer returned and its key is {@link Outcome#ACCEPTED} again
+     * (and counted as new). Receive times are taken when {@code publish} is called; an event
+     * committed after one received later counts from that later time, so events expire in the order
+     * they were stored and never before their retention has passed. Expired events are removed in
+     * small steps beside ingest, counted in {@link AggregatorStats#expired()}; the removal is
+     * durable across restarts. Needs a store that can expire events (both stores of this library
+     * can).
+     *
+     * @throws IllegalArgumentException if {@code retention} is zero or negative
+     */
+    public Builder retention(Duration retention) {
+      Objects.requireNonNull(retention, "retention");
+      if (retention.isZero() || retention.isNegative()) {
+        throw new IllegalArgumentException("retention must be positive, was " + retention);
+      }
+      this.retention = retention;
+      return this;
+    }
+
+    /**
+     * The most events kept: the transaction that stores more removes the oldest, with their keys,
+     * which are then accepted again. Default: no limit. Combines with {@link #retention}: an event
+     * goes when either says so. Lowered across a restart, the excess is removed in steps, and is
+     * kept (returned, its keys duplicates) until then.
+     *
+     * @throws IllegalArgumentException if {@code events} is below 1
+     */
+    public Builder maxStoredEvents(long events) {
+      if (events < 1) {
+        throw new IllegalArgumentException("maxStoredEvents must be at least 1, was " + events);
+      }
+      this.maxStoredEvents = events;
+      return this;
+    }
+
+    /**
+     * Opens the store (if none was given), gives it the retention, and starts the writer.
      *
      * @throws StoreException if the default store cannot be opened
+     * @throws IllegalStateException if a retention or maxStoredEvents is set and the store cannot
+     *     expire events; the store is closed then
      */
     public EventAggregator build() {
       DedupStore s = store != null ? store : SqliteDedupStore.open(Path.of("data/aggregator.db"));
-      return new DefaultEventAggregator(
-          s, queueCapacity, maxBatchSize, maxBatchDelay, maxPayloadBytes, clock);
+      Retention r =
+          retention != null || maxStoredEvents != Long.MAX_VALUE
+              ? new Retention(retention, maxStoredEvents, clock)
+              : null;
+      try {
+        return new DefaultEventAggregator(
+            s, queueCapacity, maxBatchSize, maxBatchDelay, maxPayloadBytes, clock, r);
+      } catch (RuntimeException e) {
+        s.close();
+        throw e;
+      }
     }
 
     private static int positive(String name, int value) {

@@ -6,7 +6,8 @@ public enum Outcome {
   ACCEPTED,
   /**
    * The key was already stored (by an earlier call or earlier in the same call): nothing was
-   * stored, the first version stays.
+   * stored, the first version stays. {@link PublishResult#conflict} tells whether its payload
+   * differed from the stored one's.
    */
   DUPLICATE
 }

@@ -14,7 +14,9 @@ import java.util.concurrent.CompletableFuture;
  * {@code ACK <topic> <event_id>;} for every event whose publish has completed (so it is durable),
  * until it is killed. Also re-publishes keys of earlier runs, to show they stay duplicates.
  *
- * <p>Arguments: database file, run number, number of earlier runs.
+ * <p>Arguments: database file, run number, and optionally a {@code maxStoredEvents}: then the store
+ * keeps only that many, removing the oldest as it goes, and only new keys are published, so every
+ * acknowledged event was accepted.
  */
 public final class CrashPublisher {
   private CrashPublisher() {}
@@ -23,8 +25,14 @@ public final class CrashPublisher {
     Path db = Path.of(args[0]);
     int run = Integer.parseInt(args[1]);
     Random random = new Random(run);
+    long maxStored = args.length > 2 ? Long.parseLong(args[2]) : Long.MAX_VALUE;
+    boolean expiring = maxStored != Long.MAX_VALUE;
     PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-    try (EventAggregator agg = EventAggregator.builder().store(SqliteDedupStore.open(db)).build()) {
+    EventAggregator.Builder builder = EventAggregator.builder().store(SqliteDedupStore.open(db));
+    if (expiring) {
+      builder.maxStoredEvents(maxStored);
+    }
+    try (EventAggregator agg = builder.build()) {
       out.println("READY;");
       out.flush();
       List<CompletableFuture<Void>> inFlight = new ArrayList<>();
@@ -32,7 +40,7 @@ public final class CrashPublisher {
         int size = 1 + random.nextInt(50);
         List<Event> batch = new ArrayList<>(size);
         for (int i = 0; i < size; i++) {
-          if (run > 0 && random.nextInt(5) == 0) {
+          if (run > 0 && !expiring && random.nextInt(5) == 0) {
             // a key an earlier run may have stored: must come back as a duplicate, never twice
             batch.add(
                 Event.of(

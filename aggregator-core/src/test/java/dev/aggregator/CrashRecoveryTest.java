@@ -10,7 +10,9 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -21,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Process-level durability: a child JVM publishes continuously and is killed with SIGKILL at a
  * random moment, 6 times in a row on the same file. After each kill the store must reopen, hold
- * every event whose publish had completed exactly once, and have counters equal to its rows.
+ * every event whose publish had completed exactly once (with a count limit: the newest of them),
+ * and have counters equal to its rows.
  */
 class CrashRecoveryTest {
   @TempDir Path dir;
@@ -33,45 +36,8 @@ class CrashRecoveryTest {
     Random random = new Random();
     Set<String> acknowledged = new HashSet<>();
     for (int run = 0; run < 6; run++) {
-      Process child =
-          new ProcessBuilder(
-                  ProcessHandle.current().info().command().orElse("java"),
-                  "-cp",
-                  System.getProperty("java.class.path"),
-                  CrashPublisher.class.getName(),
-                  db.toString(),
-                  Integer.toString(run))
-              .redirectError(ProcessBuilder.Redirect.INHERIT)
-              .start();
-      BufferedReader lines =
-          new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-      CompletableFuture<Void> publishing = new CompletableFuture<>();
-      CompletableFuture<Set<String>> acks =
-          CompletableFuture.supplyAsync(
-              () -> {
-                Set<String> seen = new HashSet<>();
-                try {
-                  for (String line; (line = lines.readLine()) != null; ) {
-                    // A line cut by the kill has no ';' and does not count.
-                    if (line.startsWith("ACK ") && line.endsWith(";")) {
-                      seen.add(line.substring(4, line.length() - 1));
-                      publishing.complete(null);
-                    }
-                  }
-                } catch (java.io.IOException e) {
-                  // the pipe closes when the child dies
-                }
-                return seen;
-              });
-      // The kill comes at a random moment once publishing is under way (JVM start-up time varies
-      // a lot on a loaded machine, so the clock starts at the first acknowledgement).
-      publishing.get(60, TimeUnit.SECONDS);
       long killAfterMs = random.nextInt(1200);
-      assertFalse(
-          child.waitFor(killAfterMs, TimeUnit.MILLISECONDS), "child exited on its own, run " + run);
-      child.destroyForcibly(); // SIGKILL on Linux
-      assertTrue(child.waitFor(30, TimeUnit.SECONDS), "child did not die");
-      Set<String> ackedThisRun = acks.get(30, TimeUnit.SECONDS);
+      List<String> ackedThisRun = runAndKill(db, run, killAfterMs);
       acknowledged.addAll(ackedThisRun);
 
       try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
@@ -102,5 +68,98 @@ class CrashRecoveryTest {
       }
     }
     assertTrue(acknowledged.size() > 1000, "too few acknowledged events to mean much");
+  }
+
+  /**
+   * The same with a limit of 2,000 stored events: every transaction also removes the oldest. After
+   * each kill the counters must equal the rows, at most 2,000 may be stored, and the newest
+   * acknowledged events must be among them (all but the last 8 calls of up to 50 events, which may
+   * have committed after the last acknowledgement seen, pushing older ones out).
+   */
+  @Test
+  void sigkillWhileRemovingTheOldest_countersEqualRows_newestAcknowledgedKept() throws Exception {
+    Path db = dir.resolve("expiring.db");
+    int maxStored = 2_000;
+    Random random = new Random();
+    long acknowledgedInAll = 0;
+    for (int run = 0; run < 4; run++) {
+      List<String> acked = runAndKill(db, run, random.nextInt(1200), "" + maxStored);
+      acknowledgedInAll += acked.size();
+      try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
+        StoreStats stats = store.stats();
+        Set<String> stored = new HashSet<>();
+        for (String topic : stats.topicCounts().keySet()) {
+          String cursor = null;
+          do {
+            EventPage page = store.events(EventQuery.topic(topic).limit(1000).after(cursor));
+            for (StoredEvent e : page.events()) {
+              assertTrue(stored.add(topic + " " + e.event().eventId()), "stored twice");
+            }
+            cursor = page.next();
+          } while (cursor != null);
+        }
+        assertEquals(stored.size(), stats.stored(), "stored vs rows, run " + run);
+        assertEquals(stats.uniqueProcessed() - stats.expired(), stats.stored());
+        assertEquals(stats.received(), stats.uniqueProcessed() + stats.duplicateDropped());
+        assertTrue(stats.stored() <= maxStored, "stored " + stats.stored() + ", run " + run);
+        List<String> newest =
+            acked.subList(Math.max(0, acked.size() - (maxStored - 400)), acked.size());
+        for (String key : newest) {
+          assertTrue(stored.contains(key), "acknowledged, among the newest, but gone: " + key);
+        }
+        System.out.printf(
+            "expiring kill %d: %d acks, %d stored, %d expired%n",
+            run, acked.size(), stats.stored(), stats.expired());
+      }
+    }
+    assertTrue(acknowledgedInAll > 10_000, "too few acknowledged events to mean much");
+  }
+
+  /**
+   * Runs {@link CrashPublisher} on {@code db}, kills it with SIGKILL {@code killAfterMs} after its
+   * first acknowledgement, and returns the keys it acknowledged, in order.
+   */
+  private static List<String> runAndKill(Path db, int run, long killAfterMs, String... extraArgs)
+      throws Exception {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                ProcessHandle.current().info().command().orElse("java"),
+                "-cp",
+                System.getProperty("java.class.path"),
+                CrashPublisher.class.getName(),
+                db.toString(),
+                Integer.toString(run)));
+    command.addAll(List.of(extraArgs));
+    Process child =
+        new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    BufferedReader lines =
+        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+    CompletableFuture<Void> publishing = new CompletableFuture<>();
+    CompletableFuture<List<String>> acks =
+        CompletableFuture.supplyAsync(
+            () -> {
+              List<String> seen = new ArrayList<>();
+              try {
+                for (String line; (line = lines.readLine()) != null; ) {
+                  // A line cut by the kill has no ';' and does not count.
+                  if (line.startsWith("ACK ") && line.endsWith(";")) {
+                    seen.add(line.substring(4, line.length() - 1));
+                    publishing.complete(null);
+                  }
+                }
+              } catch (java.io.IOException e) {
+                // the pipe closes when the child dies
+              }
+              return seen;
+            });
+    // The kill comes at a random moment once publishing is under way (JVM start-up time varies
+    // a lot on a loaded machine, so the clock starts at the first acknowledgement).
+    publishing.get(60, TimeUnit.SECONDS);
+    assertFalse(
+        child.waitFor(killAfterMs, TimeUnit.MILLISECONDS), "child exited on its own, run " + run);
+    child.destroyForcibly(); // SIGKILL on Linux
+    assertTrue(child.waitFor(30, TimeUnit.SECONDS), "child did not die");
+    return acks.get(30, TimeUnit.SECONDS);
   }
 }

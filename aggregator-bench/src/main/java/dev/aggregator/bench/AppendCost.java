@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.aggregator.Event;
 import dev.aggregator.sqlite.SqliteDedupStore;
 import dev.aggregator.store.PendingEvent;
+import dev.aggregator.store.Retention;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,8 +24,13 @@ import java.util.List;
  * throughput, so it compares two versions of the store where JMH scores drown in noise:
  *
  * <pre>
- * java -cp aggregator-bench/target/benchmarks.jar dev.aggregator.bench.AppendCost [events [batch [stored]]]
+ * java -cp aggregator-bench/target/benchmarks.jar dev.aggregator.bench.AppendCost \
+ *     [events [batch [stored [keep|cap [compare|nocompare]]]]]
  * </pre>
+ *
+ * {@code cap} keeps the store at {@code stored} events ({@code maxStoredEvents}), so every batch
+ * also removes as many events as it stores; {@code nocompare} turns off the comparison of
+ * duplicates' payloads. Duplicates repeat their original's payload, as retries do.
  */
 public final class AppendCost {
   private AppendCost() {}
@@ -46,6 +53,8 @@ public final class AppendCost {
     int events = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
     int batchSize = args.length > 1 ? Integer.parseInt(args[1]) : 1_000;
     long stored = args.length > 2 ? Long.parseLong(args[2]) : 0;
+    boolean cap = args.length > 3 && args[3].equals("cap");
+    boolean compare = args.length <= 4 || !args[4].equals("nocompare");
     ObjectMapper mapper = new ObjectMapper();
     Workload workload = new Workload(42, 0.2);
     List<List<PendingEvent>> batches = new ArrayList<>();
@@ -66,7 +75,11 @@ public final class AppendCost {
     }
     Path dir = StoreCache.workingCopy(Impl.aggregator, stored);
     ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-    try (SqliteDedupStore store = SqliteDedupStore.open(dir.resolve(Sink.DB_FILE))) {
+    try (SqliteDedupStore store =
+        SqliteDedupStore.builder(dir.resolve(Sink.DB_FILE)).comparePayloads(compare).open()) {
+      if (cap) {
+        store.retain(new Retention(null, Math.max(stored, 1), Clock.systemUTC()));
+      }
       int warm = batches.size() / 5;
       for (int i = 0; i < warm; i++) {
         store.append(batches.get(i));
@@ -82,10 +95,13 @@ public final class AppendCost {
       long wall = System.nanoTime() - wall0;
       long written = writeBytes() - written0;
       System.out.printf(
-          "{\"stored\": %d, \"events\": %d, \"batch\": %d, \"cpu_ns_per_event\": %.0f, \"cpu_ns_per_batch\":"
+          "{\"stored\": %d, \"cap\": %b, \"compare\": %b, \"events\": %d, \"batch\": %d,"
+              + " \"cpu_ns_per_event\": %.0f, \"cpu_ns_per_batch\":"
               + " %.0f, \"wall_ns_per_event\": %.0f, \"events_per_cpu_second\": %.0f,"
               + " \"disk_bytes_written_per_event\": %.0f}%n",
           stored,
+          cap,
+          compare,
           n,
           batchSize,
           (double) cpu / n,

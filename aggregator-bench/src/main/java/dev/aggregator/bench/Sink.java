@@ -85,20 +85,30 @@ abstract class Sink implements AutoCloseable {
   static final class AggregatorSink extends Sink {
     final EventAggregator aggregator;
     private final int inFlight;
+    private final Runnable beforeEachCall;
     private final ArrayDeque<CompletableFuture<PublishResult>> window = new ArrayDeque<>();
 
     AggregatorSink(Path dir, SqliteDedupStore.Synchronous sync, int inFlight) {
-      this.inFlight = inFlight;
-      this.aggregator =
+      this(
           EventAggregator.builder()
               .store(SqliteDedupStore.builder(dir.resolve(DB_FILE)).synchronous(sync).open())
-              .build();
+              .build(),
+          inFlight,
+          () -> {});
+    }
+
+    /** Publishes into {@code aggregator}, running {@code beforeEachCall} before each call. */
+    AggregatorSink(EventAggregator aggregator, int inFlight, Runnable beforeEachCall) {
+      this.aggregator = aggregator;
+      this.inFlight = inFlight;
+      this.beforeEachCall = beforeEachCall;
     }
 
     @Override
     long ingest(List<List<Event>> calls) {
       long accepted = 0;
       for (List<Event> call : calls) {
+        beforeEachCall.run();
         while (window.size() >= inFlight) {
           accepted += window.poll().join().accepted();
         }

@@ -27,6 +27,7 @@ final class Workload {
   private final double dupRatio;
   private final String[] recentIds = new String[RING];
   private final int[] recentTopics = new int[RING];
+  private final int[] recentPayloads = new int[RING];
   private final ObjectNode[] payloads = new ObjectNode[64];
   private long fresh;
   private long generated;
@@ -72,26 +73,30 @@ final class Workload {
   Event next() {
     int topic;
     String id;
+    int payload;
     long recent = Math.min(generated, RING);
     if (recent > 0 && random.nextDouble() < dupRatio) {
       int slot = (int) ((generated - 1 - random.nextInt((int) recent)) & (RING - 1));
       topic = recentTopics[slot];
       id = recentIds[slot];
+      payload = recentPayloads[slot];
     } else {
       topic = random.nextInt(TOPICS.length);
       id = newId();
+      payload = (int) ((generated + 1) & (payloads.length - 1));
       fresh++;
     }
     int slot = (int) (generated & (RING - 1));
     recentTopics[slot] = topic;
     recentIds[slot] = id;
+    recentPayloads[slot] = payload;
     generated++;
     return new Event(
         TOPICS[topic],
         id,
         Instant.ofEpochMilli(epochMillis + generated),
         "bench",
-        payloads[(int) (generated & (payloads.length - 1))]);
+        payloads[payload]);
   }
 
   /** A random (version 4 layout) UUID; SplittableRandom because SecureRandom would dominate. */

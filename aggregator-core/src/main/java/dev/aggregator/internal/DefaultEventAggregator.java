@@ -12,14 +12,17 @@ import dev.aggregator.Outcome;
 import dev.aggregator.PublishResult;
 import dev.aggregator.QueueFullException;
 import dev.aggregator.StoreException;
+import dev.aggregator.store.AppendResult;
 import dev.aggregator.store.DedupStore;
 import dev.aggregator.store.PendingEvent;
+import dev.aggregator.store.Retention;
 import dev.aggregator.store.StoreStats;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -64,6 +67,18 @@ import org.slf4j.LoggerFactory;
  *
  * Stats. The durable counters come from the store (committed with the events); this class adds the
  * queue and the batch statistics, which exist only in memory and start at zero.
+ *
+ * Retention. The store does the expiring (DedupStore.retain: it is exact from the instant an event
+ * expires, and each of its transactions removes a bounded step of expired events); this class
+ * hands it the retention once and keeps the steps coming when nobody publishes: an idle writer
+ * waits for the next request only until DedupStore.nextExpiry, at most a second, and then commits
+ * an empty batch, step after step while more is due. Under load, the batches' own transactions do
+ * the removing, beside the ingest.
+ *
+ * Conflicts. The store names the duplicates whose payload differs from the stored event's (an
+ * AppendResult); this class hands each caller the indexes of its own, and logs one WARN line per
+ * conflict, at most 10 a second (ConflictWarnings), so a publisher retrying with changed payloads
+ * is heard without flooding the log.
  */
 /** The aggregator behind {@link EventAggregator#builder()}; see the design notes above. */
 public final class DefaultEventAggregator implements EventAggregator {
@@ -75,6 +90,9 @@ public final class DefaultEventAggregator implements EventAggregator {
   /** How often an unhealthy, idle writer probes the store. */
   private static final long PROBE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+  /** The longest an idle writer under a retention waits before it asks the store again. */
+  private static final Duration MAX_EXPIRY_WAIT = Duration.ofSeconds(1);
+
   /** Enqueued by close() behind every accepted request. */
   private static final Request STOP = new Request(List.of(), new CompletableFuture<>());
 
@@ -83,8 +101,10 @@ public final class DefaultEventAggregator implements EventAggregator {
   private final int maxBatchSize;
   private final long maxBatchDelayNanos;
   private final Clock clock;
+  private final boolean expiring;
   private final EventValidator validator;
   private final Instant startedAt;
+  private final ConflictWarnings conflictWarnings = new ConflictWarnings(10, System::nanoTime);
 
   private final LinkedBlockingQueue<Request> queue = new LinkedBlockingQueue<>();
   private final AtomicInteger queuedEvents = new AtomicInteger();
@@ -98,17 +118,34 @@ public final class DefaultEventAggregator implements EventAggregator {
   private volatile int largestBatch;
   private volatile long batchesFailed;
   private volatile Health health = Health.ok();
+  private long expiryPausedUntil = System.nanoTime(); // writer only; see removeExpired
   // The store's counters as it was closed; stats() answers from them after close().
   private volatile StoreStats finalStats;
 
-  /** Starts an aggregator on an open store; see {@link EventAggregator.Builder}. */
+  /**
+   * Starts an aggregator on an open store; see {@link EventAggregator.Builder}.
+   *
+   * @param retention how long the store keeps events, or null to keep them for ever
+   * @throws IllegalStateException if a retention is given and the store does not support one
+   */
   public DefaultEventAggregator(
       DedupStore store,
       int queueCapacity,
       int maxBatchSize,
       Duration maxBatchDelay,
       int maxPayloadBytes,
-      Clock clock) {
+      Clock clock,
+      Retention retention) {
+    if (retention != null) {
+      try {
+        store.retain(retention);
+      } catch (UnsupportedOperationException e) {
+        throw new IllegalStateException(
+            "retention and maxStoredEvents need a store that can expire events: " + e.getMessage(),
+            e);
+      }
+    }
+    this.expiring = retention != null;
     this.store = store;
     this.queueCapacity = queueCapacity;
     this.maxBatchSize = maxBatchSize;
@@ -174,6 +211,8 @@ public final class DefaultEventAggregator implements EventAggregator {
         s.received(),
         s.uniqueProcessed(),
         s.duplicateDropped(),
+        s.expired(),
+        s.payloadConflicts(),
         s.topicCounts(),
         queuedEvents.get(),
         queueCapacity,
@@ -243,10 +282,10 @@ public final class DefaultEventAggregator implements EventAggregator {
     boolean stopping = false;
     while (!stopping || carry != null) {
       try {
-        Request first = carry != null ? carry : nextOrProbe();
+        Request first = carry != null ? carry : nextOrIdleWork();
         carry = null;
         if (first == null) {
-          continue; // probed the store
+          continue; // probed the store, or removed expired events
         }
         if (first == STOP) {
           break;
@@ -281,10 +320,22 @@ public final class DefaultEventAggregator implements EventAggregator {
     }
   }
 
-  /** The next request; while unhealthy, probes the store whenever none comes for a while. */
-  private Request nextOrProbe() throws InterruptedException {
+  /**
+   * The next request, or null after work done while none came: removing expired events that are
+   * due, or probing an unhealthy store.
+   */
+  private Request nextOrIdleWork() throws InterruptedException {
     if (health.healthy()) {
-      return queue.take();
+      if (!expiring) {
+        return queue.take();
+      }
+      Duration wait = untilNextExpiry();
+      Request next =
+          wait.isZero() ? queue.poll() : queue.poll(wait.toNanos(), TimeUnit.NANOSECONDS);
+      if (next == null && untilNextExpiry().isZero()) {
+        removeExpired();
+      }
+      return next;
     }
     Request next = queue.poll(PROBE_INTERVAL_NANOS, TimeUnit.NANOSECONDS);
     if (next == null) {
@@ -297,6 +348,53 @@ public final class DefaultEventAggregator implements EventAggregator {
       }
     }
     return next;
+  }
+
+  /** How long until the store's next expiry is due, at most {@link #MAX_EXPIRY_WAIT}. */
+  private Duration untilNextExpiry() {
+    long paused = expiryPausedUntil - System.nanoTime();
+    if (paused > 0) {
+      return Duration.ofNanos(Math.min(paused, MAX_EXPIRY_WAIT.toNanos()));
+    }
+    Optional<Instant> due;
+    try {
+      due = store.nextExpiry();
+    } catch (RuntimeException e) {
+      unhealthy(e, "reading when the next expiry is due", "failed"); // probed from now on
+      return MAX_EXPIRY_WAIT;
+    }
+    if (due.isEmpty()) {
+      return MAX_EXPIRY_WAIT;
+    }
+    Instant now = clock.instant();
+    if (!due.get().isAfter(now)) {
+      return Duration.ZERO;
+    }
+    Duration until = Duration.between(now, due.get());
+    return until.compareTo(MAX_EXPIRY_WAIT) < 0 ? until : MAX_EXPIRY_WAIT;
+  }
+
+  /**
+   * An empty transaction, which removes a step of expired events. If it removed nothing (another
+   * node of a shared store was quicker, or a store misjudges what is due), the next step waits
+   * {@link #MAX_EXPIRY_WAIT}, so the writer cannot spin.
+   */
+  private void removeExpired() {
+    try {
+      long before = store.stats().expired();
+      try {
+        store.append(List.of());
+      } catch (RuntimeException e) {
+        failed(e, "expiry step");
+        return;
+      }
+      recovered();
+      if (store.stats().expired() == before) {
+        expiryPausedUntil = System.nanoTime() + MAX_EXPIRY_WAIT.toNanos();
+      }
+    } catch (RuntimeException e) {
+      unhealthy(e, "reading the counters", "failed");
+    }
   }
 
   private void recovered() {
@@ -323,17 +421,7 @@ public final class DefaultEventAggregator implements EventAggregator {
     try {
       outcomes = store.append(events);
     } catch (RuntimeException | Error e) {
-      batchesFailed++;
-      StoreException failure =
-          e instanceof StoreException se
-              ? se
-              : new StoreException(store.describe() + ": batch failed: " + e, e);
-      if (health.healthy()) {
-        log.error("{} - batch of {} events rolled back", store.describe(), size, failure);
-        health = new Health(false, failure.getMessage(), clock.instant());
-      } else {
-        log.warn("{} - batch of {} events rolled back: {}", store.describe(), size, e.toString());
-      }
+      StoreException failure = failed(e, "batch of " + size + " events");
       queuedEvents.addAndGet(-size);
       for (Request r : batch) {
         r.future.completeExceptionally(failure);
@@ -345,11 +433,48 @@ public final class DefaultEventAggregator implements EventAggregator {
     batchedEvents += size;
     largestBatch = Math.max(largestBatch, size);
     queuedEvents.addAndGet(-size);
+    List<Integer> conflicts = AppendResult.conflictsOf(outcomes);
+    for (int i : conflicts) { // before the acks: a caller that saw a conflict finds it logged
+      PendingEvent e = events.get(i);
+      String line = conflictWarnings.line(store.describe(), e.topic(), e.eventId());
+      if (line != null) {
+        log.warn(line);
+      }
+    }
     int from = 0;
+    int next = 0; // the first conflict not handed out yet
     for (Request r : batch) {
       int to = from + r.events.size();
-      r.future.complete(new PublishResult(outcomes.subList(from, to)));
+      List<Integer> own = List.of();
+      if (next < conflicts.size() && conflicts.get(next) < to) {
+        own = new ArrayList<>();
+        for (; next < conflicts.size() && conflicts.get(next) < to; next++) {
+          own.add(conflicts.get(next) - from);
+        }
+      }
+      r.future.complete(new PublishResult(outcomes.subList(from, to), own));
       from = to;
     }
+  }
+
+  /** Counts a rolled-back transaction, and marks the aggregator unhealthy. */
+  private StoreException failed(Throwable e, String what) {
+    batchesFailed++;
+    return unhealthy(e, what, "rolled back");
+  }
+
+  /** Marks the aggregator unhealthy, logging the first failure of a run as an error. */
+  private StoreException unhealthy(Throwable e, String what, String outcome) {
+    StoreException failure =
+        e instanceof StoreException se
+            ? se
+            : new StoreException(store.describe() + ": " + what + " failed: " + e, e);
+    if (health.healthy()) {
+      log.error("{} - {} {}", store.describe(), what, outcome, failure);
+      health = new Health(false, failure.getMessage(), clock.instant());
+    } else {
+      log.warn("{} - {} {}: {}", store.describe(), what, outcome, e.toString());
+    }
+    return failure;
   }
 }

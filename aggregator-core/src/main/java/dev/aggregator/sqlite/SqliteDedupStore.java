@@ -7,10 +7,13 @@ import dev.aggregator.Outcome;
 import dev.aggregator.StoreException;
 import dev.aggregator.StoredEvent;
 import dev.aggregator.internal.Cursors;
+import dev.aggregator.internal.EpochNanos;
 import dev.aggregator.internal.IsoTimestamps;
 import dev.aggregator.internal.Json;
+import dev.aggregator.store.AppendResult;
 import dev.aggregator.store.DedupStore;
 import dev.aggregator.store.PendingEvent;
+import dev.aggregator.store.Retention;
 import dev.aggregator.store.StoreStats;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -36,11 +39,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteErrorCode;
 import org.sqlite.SQLiteException;
@@ -54,17 +60,21 @@ import org.sqlite.SQLiteException;
  * index outgrows the page cache. This store keeps
  * every B-tree write at the right edge instead, and decides dedup outside SQLite:
  *
- *   events(seq INTEGER PRIMARY KEY, topic_id, event_id, ...)   append-only, seq ascending
+ *   events(seq INTEGER PRIMARY KEY, topic_id, received_ns, event_id, ...)   append-only,
+ *                                                              seq ascending
  *   INDEX events_by_topic(topic_id)                            = (topic_id, seq): appends per topic
- *   key_blocks(first_seq INTEGER PRIMARY KEY, hashes BLOB)     per batch, the 64-bit key hashes of
- *                                                              its new events, 8 bytes each
- *   topics(id, name, event_count), counters(received, unique_processed, duplicate_dropped), meta
+ *   key_blocks(first_seq INTEGER PRIMARY KEY, received_ns,     per batch, the received_ns of its
+ *              hashes BLOB, topics BLOB)                       last new event, the 64-bit key
+ *                                                              hashes of its new events, 8 bytes
+ *                                                              each, and their topic ids, 4 each
+ *   topics(id, name, event_count), meta,
+ *   counters(received, unique_processed, duplicate_dropped, expired, payload_conflicts)
  *
  * Dedup index. KeyIndex, an open-addressing table on the heap, maps the 64-bit hash of every
- * stored key to its seq, in 8 bytes per entry (a 32-bit fingerprint of the hash and a 32-bit seq;
- * 11 to 22 bytes per key). A hash is only a hint: for a new event the
- * writer looks up every entry with the same hash and reads that row by its primary key (seq) to
- * compare the real topic and event_id. The rows a batch must compare are read together, 64 seqs per
+ * stored key to its seq, in 8 bytes per entry (a 32-bit fingerprint of the hash and 32 bits of
+ * the seq). A hash is only a hint: for a new event the writer looks
+ * up every entry with the same hash and reads that row by its primary key (seq) to compare the
+ * real topic and event_id. The rows a batch must compare are read together, 64 seqs per
  * SELECT ... WHERE seq IN (...), before the batch is decided (a query per duplicate cost 12% of the
  * writer's time in JFR). So a duplicate costs a share of one read, a new key almost never costs
  * one, and a hash collision between two different keys is detected and both are stored:
@@ -75,7 +85,34 @@ import org.sqlite.SQLiteException;
  * block, the topic counts and the counters commit together or not at all. The heap index is
  * updated only after COMMIT; after a crash it is rebuilt at open from key_blocks, which are exactly
  * the committed keys (a sequential read of 8 bytes per event, no scan of the events). Counters are
- * therefore always consistent with the stored rows, and open() checks that they are.
+ * therefore always consistent with the stored rows, and open() checks that they are: against the
+ * number of rows (a row deleted by hand would leave its key in the index, a duplicate with no event
+ * to show) and against the first and last seq.
+ *
+ * Retention. Rows are in receive order, so expiry removes a prefix of the seqs: the store always
+ * holds the seqs [floor, nextSeq), with floor - 1 == expired and nextSeq - 1 == unique_processed.
+ * received_ns is the receive time raised to the previous row's where that was later, so it never
+ * decreases with seq and the events expired by age are exactly the first rows. Each transaction
+ * (an empty one too) removes a step of at most max(4,096, 2 x batch) expired rows, all with the
+ * batch: the key blocks at the head say which (a block goes by age once its last event expired;
+ * the oldest beyond maxEvents go one by one), give their hashes for the index and their topics for
+ * the topic counts, so no row is read before the DELETE of the seq range; then the key blocks now
+ * wholly expired go, and topic counts and counters change (reading the rows first would add a
+ * JDBC round of calls per row). Steady ingest removes about what it
+ * inserts, so no transaction grows; a backlog (after a long stop, or a lower maxEvents) shrinks by
+ * a step per transaction, and nextExpiry() makes the aggregator's idle writer run empty ones.
+ * Deleted pages go to SQLite's freelist and are reused by later inserts, so the file stops growing
+ * once expiry keeps pace; the key index removes the keys after COMMIT and reuses their slots, or
+ * shrinks.
+ *
+ * Exactness does not wait for removal: an event whose received_ns has passed the retention is
+ * hidden from reads (received_ns > cutoff in the query) and is no duplicate (the verify read of a
+ * hash match also reads received_ns), from the instant it expires, whether its row is gone yet or
+ * not. Removal only frees space and moves the counters (so an event expired by age stays counted
+ * in stored until the batch it came with has expired too, a batch's receive times being apart by
+ * its queueing time). Conflicts cost only on duplicates: the
+ * verify read also reads the stored payload, and equal texts, the usual retry, compare without
+ * parsing.
  *
  * One writer. The index lives in this process, so a second writer on the same file would make it
  * stale. A lock file (<db>.lock, FileChannel.tryLock) makes a second opener, in this or another
@@ -91,7 +128,9 @@ import org.sqlite.SQLiteException;
  *
  * Schema versioning: application_id marks the file as ours, user_version is the schema version;
  * a foreign database, a newer schema or a file that is not a database fails open() with a message
- * naming the file and the reason.
+ * naming the file and the reason. Version 1 (before retention) is upgraded in place at open: three
+ * columns with constant defaults, which SQLite adds without rewriting a row; its events count their
+ * retention from the upgrade, so none expires earlier than its own receive time allows.
  */
 /**
  * The embedded default store: one SQLite file, WAL mode, exact dedup with a heap index of key
@@ -104,6 +143,7 @@ import org.sqlite.SQLiteException;
  * }</pre>
  */
 public final class SqliteDedupStore implements DedupStore {
+  private static final Logger log = LoggerFactory.getLogger(SqliteDedupStore.class);
 
   /** SQLite's {@code synchronous} setting: what a commit survives. */
   public enum Synchronous {
@@ -117,7 +157,7 @@ public final class SqliteDedupStore implements DedupStore {
   static final int APPLICATION_ID = 0x45564147;
 
   /** The schema this code reads and writes. */
-  static final int SCHEMA_VERSION = 1;
+  static final int SCHEMA_VERSION = 2;
 
   private static final int MAX_READERS = 4;
 
@@ -126,6 +166,12 @@ public final class SqliteDedupStore implements DedupStore {
 
   /** Stored keys read per statement when a batch verifies its hash matches. */
   private static final int KEYS_PER_READ = 64;
+
+  /** The fewest expired events a transaction removes when that many are due. */
+  static final int MIN_EXPIRY_STEP = 4096;
+
+  /** Up to this many topics in a step, its rows are deleted topic by topic (see removeExpired). */
+  private static final int PER_TOPIC_DELETES = 16;
 
   private final Path file;
   private final SQLiteConfig config;
@@ -142,12 +188,25 @@ public final class SqliteDedupStore implements DedupStore {
   private final PreparedStatement addToTopic;
   private final PreparedStatement addToCounters;
   private final PreparedStatement selectKeys;
+  private final PreparedStatement deleteEvents;
+  private final PreparedStatement deleteTopicEvents;
+  private final PreparedStatement selectOldestBlocks;
+  private final PreparedStatement deleteBlocks;
   private final WalCheckpointer checkpointer;
+  private final boolean comparePayloads;
+  private volatile Retention retention;
 
   // Writer thread only: include topics of the batch in flight.
   private final Map<String, Integer> topicIds = new HashMap<>();
   private int nextTopicId;
   private long nextSeq;
+  private long floor; // the oldest seq not removed; == nextSeq when no event is stored
+  private long headBlockNs; // received_ns of the last event of the key block holding floor
+  private long lastReceivedNs = Long.MIN_VALUE; // of the event at nextSeq - 1, if there is one
+  private final Map<Integer, String> topicNames = new HashMap<>();
+  private int matchedPosition; // set by isEarlier: the batch position of the key's first event
+  private StoredKey matchedStored; // set by isLive: the stored event of the key
+  private int[] removedOfTopic = new int[0]; // removeExpired's counts per topic id
 
   // Committed state, for readers. Counters are guarded by `committed`.
   private final Map<String, Integer> committedTopicIds = new ConcurrentHashMap<>();
@@ -155,6 +214,9 @@ public final class SqliteDedupStore implements DedupStore {
   private long received;
   private long uniqueProcessed;
   private long duplicateDropped;
+  private long expired;
+  private long payloadConflicts;
+  private long committedHeadBlockNs; // headBlockNs as of the last commit
   private final Map<String, Long> topicCounts = new LinkedHashMap<>();
 
   private final LinkedBlockingQueue<Reader> idleReaders = new LinkedBlockingQueue<>();
@@ -179,6 +241,7 @@ public final class SqliteDedupStore implements DedupStore {
   public static final class Builder {
     private final Path file;
     private Synchronous synchronous = Synchronous.NORMAL;
+    private boolean comparePayloads = true;
     private KeyHasher hasher;
 
     private Builder(Path file) {
@@ -188,6 +251,16 @@ public final class SqliteDedupStore implements DedupStore {
     /** What a commit survives; default {@link Synchronous#NORMAL}. */
     public Builder synchronous(Synchronous synchronous) {
       this.synchronous = Objects.requireNonNull(synchronous, "synchronous");
+      return this;
+    }
+
+    /**
+     * Whether a duplicate's payload is compared with the stored event's, to report a conflict (see
+     * {@link dev.aggregator.PublishResult#conflict}). Default {@code true}. Off, a duplicate does
+     * not read the stored payload, and no duplicate is reported as a conflict.
+     */
+    public Builder comparePayloads(boolean compare) {
+      this.comparePayloads = compare;
       return this;
     }
 
@@ -203,12 +276,14 @@ public final class SqliteDedupStore implements DedupStore {
      * @throws StoreException naming the file and the reason if it cannot be used
      */
     public SqliteDedupStore open() {
-      return new SqliteDedupStore(file.toAbsolutePath(), synchronous, hasher);
+      return new SqliteDedupStore(file.toAbsolutePath(), synchronous, comparePayloads, hasher);
     }
   }
 
-  private SqliteDedupStore(Path file, Synchronous synchronous, KeyHasher hasherOverride) {
+  private SqliteDedupStore(
+      Path file, Synchronous synchronous, boolean comparePayloads, KeyHasher hasherOverride) {
     this.file = file;
+    this.comparePayloads = comparePayloads;
     this.url = "jdbc:sqlite:" + file;
     this.config = new SQLiteConfig();
     config.setJournalMode(SQLiteConfig.JournalMode.WAL);
@@ -239,24 +314,35 @@ public final class SqliteDedupStore implements DedupStore {
       this.index = loadState();
       this.insertEvent =
           c.prepareStatement(
-              "INSERT INTO events(seq, topic_id, event_id, timestamp, source, payload, received_at)"
-                  + " VALUES (?, ?, ?, ?, ?, ?, ?)");
+              "INSERT INTO events(seq, topic_id, event_id, timestamp, source, payload, received_at,"
+                  + " received_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
       this.insertTopic =
           c.prepareStatement("INSERT INTO topics(id, name, event_count) VALUES (?, ?, 0)");
       this.insertKeyBlock =
-          c.prepareStatement("INSERT INTO key_blocks(first_seq, hashes) VALUES (?, ?)");
+          c.prepareStatement(
+              "INSERT INTO key_blocks(first_seq, hashes, topics, received_ns) VALUES (?, ?, ?, ?)");
       this.addToTopic =
           c.prepareStatement("UPDATE topics SET event_count = event_count + ? WHERE id = ?");
       this.addToCounters =
           c.prepareStatement(
               "UPDATE counters SET received = received + ?,"
                   + " unique_processed = unique_processed + ?,"
-                  + " duplicate_dropped = duplicate_dropped + ?");
+                  + " duplicate_dropped = duplicate_dropped + ?, expired = expired + ?,"
+                  + " payload_conflicts = payload_conflicts + ?");
       this.selectKeys =
           c.prepareStatement(
-              "SELECT seq, topic_id, event_id FROM events WHERE seq IN ("
+              "SELECT seq, topic_id, event_id, received_ns"
+                  + (comparePayloads ? ", payload" : "")
+                  + " FROM events WHERE seq IN ("
                   + "?, ".repeat(KEYS_PER_READ - 1)
                   + "?)");
+      this.deleteEvents = c.prepareStatement("DELETE FROM events WHERE seq >= ? AND seq < ?");
+      this.deleteTopicEvents =
+          c.prepareStatement("DELETE FROM events WHERE topic_id = ? AND seq >= ? AND seq < ?");
+      this.selectOldestBlocks =
+          c.prepareStatement(
+              "SELECT first_seq, received_ns, hashes, topics FROM key_blocks ORDER BY first_seq");
+      this.deleteBlocks = c.prepareStatement("DELETE FROM key_blocks WHERE first_seq < ?");
       transaction.execute("PRAGMA wal_autocheckpoint = " + WalCheckpointer.WRITER_THRESHOLD_PAGES);
       this.checkpointer = new WalCheckpointer(config.createConnection(url), describe());
     } catch (SQLException | IOException | RuntimeException e) {
@@ -338,7 +424,12 @@ public final class SqliteDedupStore implements DedupStore {
                 + SCHEMA_VERSION
                 + "); upgrade the aggregator");
       }
-      if (version < SCHEMA_VERSION) {
+      if (version == 1) {
+        s.execute("BEGIN IMMEDIATE");
+        upgradeFromVersion1(s);
+        log.info("{} - upgraded schema version 1 to {}", describe(), SCHEMA_VERSION);
+        s.execute("COMMIT");
+      } else if (version < SCHEMA_VERSION) {
         throw new StoreException("cannot open " + file + ": unknown schema version " + version);
       }
       try (ResultSet rs = s.executeQuery("SELECT value FROM meta WHERE key = 'hash_seed'")) {
@@ -358,20 +449,73 @@ public final class SqliteDedupStore implements DedupStore {
     s.executeUpdate(
         "CREATE TABLE counters (id INTEGER PRIMARY KEY CHECK (id = 1),"
             + " received INTEGER NOT NULL, unique_processed INTEGER NOT NULL,"
-            + " duplicate_dropped INTEGER NOT NULL)");
-    s.executeUpdate("INSERT INTO counters VALUES (1, 0, 0, 0)");
+            + " duplicate_dropped INTEGER NOT NULL, expired INTEGER NOT NULL,"
+            + " payload_conflicts INTEGER NOT NULL)");
+    s.executeUpdate("INSERT INTO counters VALUES (1, 0, 0, 0, 0, 0)");
     // id order is first-seen order.
     s.executeUpdate(
         "CREATE TABLE topics (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
             + " event_count INTEGER NOT NULL)");
+    // received_ns before the payload: expiry reads it from the oldest rows, and a column after a
+    // large payload would sit on its overflow pages.
     s.executeUpdate(
         "CREATE TABLE events (seq INTEGER PRIMARY KEY, topic_id INTEGER NOT NULL,"
-            + " event_id TEXT NOT NULL, timestamp TEXT NOT NULL, source TEXT NOT NULL,"
-            + " payload TEXT NOT NULL, received_at TEXT NOT NULL)");
+            + " received_ns INTEGER NOT NULL, event_id TEXT NOT NULL, timestamp TEXT NOT NULL,"
+            + " source TEXT NOT NULL, payload TEXT NOT NULL, received_at TEXT NOT NULL)");
     // An index on topic_id holds (topic_id, seq): each append lands at the end of its topic.
     s.executeUpdate("CREATE INDEX events_by_topic ON events (topic_id)");
+    // A column after a blob long enough to spill is read through the blob's overflow pages: so
+    // received_ns first (the expiry step decides by it alone whether it needs a block), then the
+    // hashes (all the index rebuild at open reads), then the topics.
     s.executeUpdate(
-        "CREATE TABLE key_blocks (first_seq INTEGER PRIMARY KEY, hashes BLOB NOT NULL)");
+        "CREATE TABLE key_blocks (first_seq INTEGER PRIMARY KEY, received_ns INTEGER NOT NULL,"
+            + " hashes BLOB NOT NULL, topics BLOB NOT NULL)");
+  }
+
+  /**
+   * Version 1 had no retention: adds the counters, the events' received_ns and the key blocks'
+   * topics and received_ns. Constant defaults, so SQLite adds the columns without rewriting a row;
+   * the events stored so far count their retention from now. The key blocks' topics are filled from
+   * the events, a block at a time: one read of the table, once.
+   */
+  private void upgradeFromVersion1(Statement s) throws SQLException {
+    long now = EpochNanos.of(Instant.now());
+    s.executeUpdate("ALTER TABLE counters ADD COLUMN expired INTEGER NOT NULL DEFAULT 0");
+    s.executeUpdate("ALTER TABLE counters ADD COLUMN payload_conflicts INTEGER NOT NULL DEFAULT 0");
+    s.executeUpdate("ALTER TABLE events ADD COLUMN received_ns INTEGER NOT NULL DEFAULT " + now);
+    s.executeUpdate("ALTER TABLE key_blocks ADD COLUMN topics BLOB");
+    s.executeUpdate(
+        "ALTER TABLE key_blocks ADD COLUMN received_ns INTEGER NOT NULL DEFAULT " + now);
+    List<long[]> blocks = new ArrayList<>(); // first_seq, events
+    try (ResultSet rs = s.executeQuery("SELECT first_seq, length(hashes) / 8 FROM key_blocks")) {
+      while (rs.next()) {
+        blocks.add(new long[] {rs.getLong(1), rs.getLong(2)});
+      }
+    }
+    Connection c = s.getConnection();
+    try (PreparedStatement read =
+            c.prepareStatement(
+                "SELECT topic_id FROM events WHERE seq >= ? AND seq < ? ORDER BY seq");
+        PreparedStatement write =
+            c.prepareStatement("UPDATE key_blocks SET topics = ? WHERE first_seq = ?")) {
+      for (long[] block : blocks) {
+        ByteBuffer topics = ByteBuffer.allocate(4 * (int) block[1]).order(ByteOrder.LITTLE_ENDIAN);
+        read.setLong(1, block[0]);
+        read.setLong(2, block[0] + block[1]);
+        try (ResultSet rs = read.executeQuery()) {
+          while (rs.next()) {
+            topics.putInt(rs.getInt(1));
+          }
+        }
+        if (topics.hasRemaining()) {
+          throw inconsistent("the events of key block " + block[0] + " are missing");
+        }
+        write.setBytes(1, topics.array());
+        write.setLong(2, block[0]);
+        write.executeUpdate();
+      }
+    }
+    s.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
   }
 
   private static int intPragma(Statement s, String pragma) throws SQLException {
@@ -384,13 +528,69 @@ public final class SqliteDedupStore implements DedupStore {
   private KeyIndex loadState() throws SQLException {
     try (Statement s = writer.createStatement()) {
       try (ResultSet rs =
-          s.executeQuery("SELECT received, unique_processed, duplicate_dropped FROM counters")) {
+          s.executeQuery(
+              "SELECT received, unique_processed, duplicate_dropped, expired, payload_conflicts"
+                  + " FROM counters")) {
         if (!rs.next()) {
           throw new StoreException("cannot open " + file + ": its counters row is missing");
         }
         received = rs.getLong(1);
         uniqueProcessed = rs.getLong(2);
         duplicateDropped = rs.getLong(3);
+        expired = rs.getLong(4);
+        payloadConflicts = rs.getLong(5);
+      }
+      if (received != uniqueProcessed + duplicateDropped
+          || expired < 0
+          || expired > uniqueProcessed
+          || payloadConflicts < 0
+          || payloadConflicts > duplicateDropped) {
+        throw inconsistent(
+            "received "
+                + received
+                + ", unique_processed "
+                + uniqueProcessed
+                + ", duplicate_dropped "
+                + duplicateDropped
+                + ", expired "
+                + expired
+                + ", payload_conflicts "
+                + payloadConflicts);
+      }
+      long stored = uniqueProcessed - expired;
+      floor = expired + 1;
+      nextSeq = uniqueProcessed + 1;
+      // count(*) walks the smallest index; min and max are one B-tree descent each.
+      long rows = longQuery(s, "SELECT count(*) FROM events");
+      if (rows != stored) {
+        throw inconsistent(
+            "its counters say "
+                + stored
+                + " events are stored (unique_processed "
+                + uniqueProcessed
+                + " - expired "
+                + expired
+                + ") but the events table holds "
+                + rows
+                + "; refusing to serve counters that disagree with the data");
+      }
+      if (stored > 0) {
+        long first = longQuery(s, "SELECT min(seq) FROM events");
+        long last = longQuery(s, "SELECT max(seq) FROM events");
+        if (first != floor || last != nextSeq - 1) {
+          throw inconsistent(
+              "its counters say events "
+                  + floor
+                  + " to "
+                  + (nextSeq - 1)
+                  + " are stored but the events table holds "
+                  + first
+                  + " to "
+                  + last);
+        }
+        lastReceivedNs = longQuery(s, "SELECT received_ns FROM events WHERE seq = " + last);
+        headBlockNs = longQuery(s, "SELECT received_ns FROM key_blocks ORDER BY first_seq LIMIT 1");
+        committedHeadBlockNs = headBlockNs;
       }
       long topicSum = 0;
       try (ResultSet rs = s.executeQuery("SELECT id, name, event_count FROM topics ORDER BY id")) {
@@ -398,64 +598,79 @@ public final class SqliteDedupStore implements DedupStore {
           int id = rs.getInt(1);
           String name = rs.getString(2);
           topicIds.put(name, id);
+          topicNames.put(id, name);
           committedTopicIds.put(name, id);
           topicCounts.put(name, rs.getLong(3));
           topicSum += rs.getLong(3);
           nextTopicId = Math.max(nextTopicId, id + 1);
         }
       }
-      KeyIndex loaded = new KeyIndex(uniqueProcessed);
-      long seq = 1;
-      // Keys are added a chunk at a time, each chunk in slot order (see KeyIndex.putAll).
-      long[] chunk = new long[(int) Math.min(LOAD_CHUNK_KEYS, Math.max(uniqueProcessed, 1))];
-      int inChunk = 0;
-      try (ResultSet rs =
-          s.executeQuery("SELECT first_seq, hashes FROM key_blocks ORDER BY first_seq")) {
-        while (rs.next()) {
-          if (rs.getLong(1) != seq + inChunk) {
-            throw inconsistent(
-                "key block at seq " + rs.getLong(1) + ", expected " + (seq + inChunk));
+      if (topicSum != stored) {
+        throw inconsistent(
+            "its counters say " + stored + " events are stored, its topics " + topicSum);
+      }
+      return loadIndex(s, stored);
+    }
+  }
+
+  /**
+   * The dedup index, from the key blocks of the stored seqs [floor, nextSeq): the first block may
+   * begin before floor (its first events expired), the others follow each other without a gap.
+   */
+  private KeyIndex loadIndex(Statement s, long stored) throws SQLException {
+    KeyIndex loaded = new KeyIndex(stored);
+    loaded.floor(floor);
+    long seq = floor; // the seq of the next hash to index
+    // Keys are added a chunk at a time, each chunk in slot order (see KeyIndex.putAll).
+    long[] chunk = new long[(int) Math.min(LOAD_CHUNK_KEYS, Math.max(stored, 1))];
+    int inChunk = 0;
+    boolean firstBlock = true;
+    try (ResultSet rs =
+        s.executeQuery("SELECT first_seq, hashes FROM key_blocks ORDER BY first_seq")) {
+      while (rs.next()) {
+        long blockSeq = rs.getLong(1);
+        if (firstBlock ? blockSeq > floor : blockSeq != seq + inChunk) {
+          throw inconsistent("key block at seq " + blockSeq + ", expected " + (seq + inChunk));
+        }
+        ByteBuffer hashes = ByteBuffer.wrap(rs.getBytes(2)).order(ByteOrder.LITTLE_ENDIAN);
+        if (firstBlock) {
+          long skip = floor - blockSeq; // hashes of expired events
+          if (skip >= hashes.remaining() / 8) {
+            throw inconsistent("key block at seq " + blockSeq + " holds no stored event");
           }
-          ByteBuffer hashes = ByteBuffer.wrap(rs.getBytes(2)).order(ByteOrder.LITTLE_ENDIAN);
-          while (hashes.hasRemaining()) {
-            if (inChunk == chunk.length) {
-              loaded.putAll(chunk, inChunk, seq);
-              seq += inChunk;
-              inChunk = 0;
-            }
-            chunk[inChunk++] = hashes.getLong();
+          hashes.position((int) (8 * skip));
+          firstBlock = false;
+        }
+        while (hashes.hasRemaining()) {
+          if (inChunk == chunk.length) {
+            loaded.putAll(chunk, inChunk, seq);
+            seq += inChunk;
+            inChunk = 0;
           }
+          chunk[inChunk++] = hashes.getLong();
         }
       }
-      loaded.putAll(chunk, inChunk, seq);
-      seq += inChunk;
-      nextSeq = seq;
-      long maxSeq;
-      try (ResultSet rs = s.executeQuery("SELECT coalesce(max(seq), 0) FROM events")) {
-        rs.next();
-        maxSeq = rs.getLong(1);
-      }
-      if (maxSeq != seq - 1 || loaded.size() != uniqueProcessed || topicSum != uniqueProcessed) {
-        throw inconsistent(
-            "last event "
-                + maxSeq
-                + ", indexed keys "
-                + loaded.size()
-                + ", unique_processed "
-                + uniqueProcessed
-                + ", sum of topic counts "
-                + topicSum);
-      }
-      if (received != uniqueProcessed + duplicateDropped) {
-        throw inconsistent(
-            "received "
-                + received
-                + " != unique_processed "
-                + uniqueProcessed
-                + " + duplicate_dropped "
-                + duplicateDropped);
-      }
-      return loaded;
+    }
+    loaded.putAll(chunk, inChunk, seq);
+    seq += inChunk;
+    if (seq != nextSeq || loaded.size() != stored) {
+      throw inconsistent(
+          "its key blocks end before seq "
+              + seq
+              + " and index "
+              + loaded.size()
+              + " keys, but the counters say "
+              + stored
+              + " events up to seq "
+              + (nextSeq - 1));
+    }
+    return loaded;
+  }
+
+  private static long longQuery(Statement s, String sql) throws SQLException {
+    try (ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
     }
   }
 
@@ -464,29 +679,46 @@ public final class SqliteDedupStore implements DedupStore {
   }
 
   @Override
+  public void retain(Retention retention) {
+    this.retention = Objects.requireNonNull(retention, "retention");
+  }
+
+  /** Events whose received_ns is at or below this have expired by age; MIN_VALUE: none. */
+  private static long cutoff(Retention r) {
+    return r == null ? Long.MIN_VALUE : EpochNanos.of(r.expiredUpTo(r.clock().instant()));
+  }
+
+  @Override
   public List<Outcome> append(List<PendingEvent> batch) {
     if (closed.get()) {
       throw new StoreException(describe() + " is closed");
     }
     int n = batch.size();
+    Retention r = retention;
+    long cutoff = cutoff(r);
     Outcome[] outcomes = new Outcome[n];
     long[] hashes = new long[n]; // of the accepted events, in seq order
+    int[] topicsOfAccepted = new int[n];
     int accepted = 0;
-    Map<Integer, Integer> addedPerTopic = new HashMap<>();
+    List<Integer> conflicts = new ArrayList<>(0);
+    Map<Integer, Integer> topicDeltas = new HashMap<>();
     List<String> newTopics = new ArrayList<>(0);
     int nextTopicIdBefore = nextTopicId;
+    long lastReceivedNsBefore = lastReceivedNs;
+    Removal removal = null;
     KeyIndex batchIndex = new KeyIndex(n); // sized to the batch: clearing a big one cost more
     // Before anything is written: after COMMIT, publishCommitted must not fail, or the index and
     // nextSeq would disagree with the file and every later batch would reuse committed seqs (the
     // soak found exactly that: an OutOfMemoryError while the index doubled after a commit, then
     // SQLITE_CONSTRAINT_PRIMARYKEY on every append, for good). An OutOfMemoryError here fails
     // only this batch, with nothing written.
+    index.trim();
     index.reserve(n);
-    if (nextSeq + n - 1 > KeyIndex.MAX_SEQ) {
+    if (nextSeq + n - floor > KeyIndex.WINDOW) {
       throw new StoreException(
           describe()
               + " is full: it holds at most "
-              + KeyIndex.MAX_SEQ
+              + KeyIndex.WINDOW
               + " events, and a batch of "
               + n
               + " would pass that");
@@ -517,6 +749,7 @@ public final class SqliteDedupStore implements DedupStore {
         if (topicId == null) {
           topicId = nextTopicId++;
           topicIds.put(e.topic(), topicId);
+          topicNames.put(topicId, e.topic());
           newTopics.add(e.topic());
           insertTopic.setInt(1, topicId);
           insertTopic.setString(2, e.topic());
@@ -524,17 +757,28 @@ public final class SqliteDedupStore implements DedupStore {
         }
         long hash = batchHashes[i];
         int tid = topicId;
-        boolean duplicate =
-            batchIndex.anyMatch(hash, pos -> sameKey(batch.get((int) pos - 1), e))
-                || (matched[i]
-                    && index.anyMatch(hash, seq -> isKey(storedKeys.get(seq), tid, e.eventId())));
-        if (duplicate) {
+        boolean inBatch = batchIndex.anyMatch(hash, pos -> isEarlier(batch, (int) pos - 1, e));
+        // A stored event expired by age is no duplicate, whether its row is removed yet or not.
+        if (inBatch
+            || matched[i]
+                && index.anyMatch(hash, seq -> isLive(storedKeys.get(seq), tid, e, cutoff))) {
           outcomes[i] = Outcome.DUPLICATE;
+          if (comparePayloads) {
+            String first =
+                inBatch ? batch.get(matchedPosition).payloadJson() : matchedStored.payload();
+            if (!e.samePayload(first)) {
+              conflicts.add(i);
+            }
+          }
           continue;
         }
         outcomes[i] = Outcome.ACCEPTED;
+        // Never below the previous event's: rows expire in seq order (see the design notes).
+        long receivedNs = Math.max(lastReceivedNs, EpochNanos.of(e.receivedAt()));
+        lastReceivedNs = receivedNs;
         batchIndex.put(hash, i + 1);
         hashes[accepted] = hash;
+        topicsOfAccepted[accepted] = tid;
         insertEvent.setLong(1, nextSeq + accepted);
         insertEvent.setInt(2, tid);
         insertEvent.setString(3, e.eventId());
@@ -542,29 +786,44 @@ public final class SqliteDedupStore implements DedupStore {
         insertEvent.setString(5, e.source());
         insertEvent.setString(6, e.payloadJson());
         insertEvent.setString(7, IsoTimestamps.format(e.receivedAt()));
+        insertEvent.setLong(8, receivedNs);
         insertEvent.addBatch();
         accepted++;
-        addedPerTopic.merge(tid, 1, Integer::sum);
+        topicDeltas.merge(tid, 1, Integer::sum);
       }
       if (accepted > 0) {
         insertEvent.executeBatch();
         ByteBuffer block = ByteBuffer.allocate(8 * accepted).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer blockTopics = ByteBuffer.allocate(4 * accepted).order(ByteOrder.LITTLE_ENDIAN);
         for (int k = 0; k < accepted; k++) {
           block.putLong(hashes[k]);
+          blockTopics.putInt(topicsOfAccepted[k]);
         }
         insertKeyBlock.setLong(1, nextSeq);
         insertKeyBlock.setBytes(2, block.array());
+        insertKeyBlock.setBytes(3, blockTopics.array());
+        insertKeyBlock.setLong(4, lastReceivedNs);
         insertKeyBlock.executeUpdate();
-        for (Map.Entry<Integer, Integer> t : addedPerTopic.entrySet()) {
+      }
+      if (r != null) {
+        removal = removeExpired(r, cutoff, n, accepted);
+        if (removal != null) {
+          removal.perTopic().forEach((tid, count) -> topicDeltas.merge(tid, -count, Integer::sum));
+        }
+      }
+      for (Map.Entry<Integer, Integer> t : topicDeltas.entrySet()) {
+        if (t.getValue() != 0) {
           addToTopic.setInt(1, t.getValue());
           addToTopic.setInt(2, t.getKey());
           addToTopic.addBatch();
         }
-        addToTopic.executeBatch();
       }
+      addToTopic.executeBatch();
       addToCounters.setLong(1, n);
       addToCounters.setLong(2, accepted);
       addToCounters.setLong(3, n - accepted);
+      addToCounters.setLong(4, removal == null ? 0 : removal.count());
+      addToCounters.setLong(5, conflicts.size());
       addToCounters.executeUpdate();
       checkFileIsStillOurs();
       transaction.execute("COMMIT");
@@ -572,27 +831,150 @@ public final class SqliteDedupStore implements DedupStore {
     } catch (SQLException | RuntimeException e) {
       rollback();
       topicIds.keySet().removeAll(newTopics);
+      topicNames.keySet().removeIf(id -> id >= nextTopicIdBefore);
       nextTopicId = nextTopicIdBefore;
+      lastReceivedNs = lastReceivedNsBefore;
       if (e instanceof StoreException se) {
         throw se;
       }
       throw failure("cannot append a batch of " + n + " events to", e);
     }
-    publishCommitted(batch, outcomes, hashes, accepted, newTopics);
-    return Arrays.asList(outcomes);
+    publishCommitted(batch, outcomes, hashes, accepted, newTopics, removal, conflicts.size());
+    return new AppendResult(Arrays.asList(outcomes), conflicts);
   }
 
-  /** After COMMIT: the dedup index and the readers' view learn what the batch stored. */
+  /**
+   * What one transaction removed: the events [floor, to), the key hash of each, how many of each
+   * topic, and the received_ns of the last event of the key block that now holds the oldest event.
+   */
+  private record Removal(
+      long count, long to, long[] hashes, Map<Integer, Integer> perTopic, long headBlockNs) {}
+
+  /**
+   * Inside the batch's transaction, after its inserts: removes the oldest events that are due, at
+   * most a step of them. Due are the events of the oldest key blocks whose last event expired by
+   * age at {@code cutoff}, and the oldest beyond the count. The key blocks tell which, and their
+   * hashes and topics; the rows are only deleted. Null if nothing was due.
+   */
+  private Removal removeExpired(Retention r, long cutoff, int n, int accepted) throws SQLException {
+    long end = nextSeq + accepted; // the store holds [floor, end) now
+    long excess = end - floor - r.maxEvents(); // how many must go by count
+    long oldestBlockNs = floor < nextSeq ? headBlockNs : lastReceivedNs;
+    if (end == floor || excess <= 0 && oldestBlockNs > cutoff) {
+      return null; // nothing due: not even a read
+    }
+    long limit = Math.max(MIN_EXPIRY_STEP, 2L * n);
+    long to = floor; // the events [floor, to) are due
+    long[] removedHashes = null;
+    if (removedOfTopic.length < nextTopicId) {
+      removedOfTopic = new int[nextTopicId]; // topic ids run from 0; all zero between steps
+    }
+    Map<Integer, Integer> perTopic = new HashMap<>();
+    long nextHeadNs = 0;
+    long keepBlocksFrom = Long.MAX_VALUE; // the first block that keeps an event
+    try (ResultSet rs = selectOldestBlocks.executeQuery()) {
+      while (rs.next()) {
+        long first = rs.getLong(1);
+        long blockNs = rs.getLong(2);
+        if (to == floor + limit || (to - floor >= excess && blockNs > cutoff)) {
+          keepBlocksFrom = first;
+          nextHeadNs = blockNs;
+          break; // without reading its blobs
+        }
+        byte[] blockHashes = rs.getBytes(3);
+        long blockEnd = first + blockHashes.length / 8;
+        long dueEnd = blockNs <= cutoff ? blockEnd : Math.min(blockEnd, floor + excess);
+        dueEnd = Math.min(dueEnd, floor + limit);
+        if (removedHashes == null) {
+          removedHashes = new long[(int) Math.min(limit, end - floor)];
+        }
+        ByteBuffer hashes = ByteBuffer.wrap(blockHashes).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer topics = ByteBuffer.wrap(rs.getBytes(4)).order(ByteOrder.LITTLE_ENDIAN);
+        for (long seq = to; seq < dueEnd; seq++) {
+          removedHashes[(int) (seq - floor)] = hashes.getLong((int) (8 * (seq - first)));
+          int topicId = topics.getInt((int) (4 * (seq - first)));
+          if (removedOfTopic[topicId]++ == 0) {
+            perTopic.put(topicId, 0); // counted below
+          }
+        }
+        to = dueEnd;
+        if (dueEnd < blockEnd) {
+          keepBlocksFrom = first;
+          nextHeadNs = blockNs;
+          break;
+        }
+      }
+    } finally {
+      for (Map.Entry<Integer, Integer> t : perTopic.entrySet()) {
+        t.setValue(removedOfTopic[t.getKey()]);
+        removedOfTopic[t.getKey()] = 0; // all zero again for the next step, even after a failure
+      }
+    }
+    if (to == floor) {
+      return null;
+    }
+    long deleted = 0;
+    if (perTopic.size() <= PER_TOPIC_DELETES) {
+      // Topic by topic the statement walks the topic index in order instead of seeking it once per
+      // row; with many topics, the statements would cost more than the seeks.
+      for (int topicId : perTopic.keySet()) {
+        deleteTopicEvents.setInt(1, topicId);
+        deleteTopicEvents.setLong(2, floor);
+        deleteTopicEvents.setLong(3, to);
+        deleted += deleteTopicEvents.executeUpdate();
+      }
+    } else {
+      deleteEvents.setLong(1, floor);
+      deleteEvents.setLong(2, to);
+      deleted = deleteEvents.executeUpdate();
+    }
+    if (deleted != to - floor) {
+      throw new StoreException(
+          describe()
+              + ": expiring events "
+              + floor
+              + " to "
+              + (to - 1)
+              + " deleted "
+              + deleted
+              + " rows");
+    }
+    deleteBlocks.setLong(1, keepBlocksFrom);
+    deleteBlocks.executeUpdate();
+    long count = to - floor;
+    return new Removal(
+        count,
+        to,
+        count == removedHashes.length ? removedHashes : Arrays.copyOf(removedHashes, (int) count),
+        perTopic,
+        nextHeadNs);
+  }
+
+  /** After COMMIT: the dedup index and the readers' view learn what the batch changed. */
   private void publishCommitted(
       List<PendingEvent> batch,
       Outcome[] outcomes,
       long[] hashes,
       int accepted,
-      List<String> newTopics) {
+      List<String> newTopics,
+      Removal removal,
+      int conflicts) {
+    // Puts first: the step may have removed some of the batch's own events.
     for (int k = 0; k < accepted; k++) {
       index.put(hashes[k], nextSeq + k);
     }
+    if (accepted > 0 && floor == nextSeq) {
+      headBlockNs = lastReceivedNs; // the store was empty: the batch's block is the oldest
+    }
     nextSeq += accepted;
+    if (removal != null) {
+      for (int k = 0; k < removal.count(); k++) {
+        index.remove(removal.hashes()[k], floor + k);
+      }
+      floor = removal.to();
+      index.floor(floor);
+      headBlockNs = removal.headBlockNs();
+    }
     for (String topic : newTopics) {
       committedTopicIds.put(topic, topicIds.get(topic));
     }
@@ -600,11 +982,38 @@ public final class SqliteDedupStore implements DedupStore {
       received += batch.size();
       uniqueProcessed += accepted;
       duplicateDropped += batch.size() - accepted;
+      payloadConflicts += conflicts;
+      committedHeadBlockNs = headBlockNs;
       for (int i = 0; i < outcomes.length; i++) {
         if (outcomes[i] == Outcome.ACCEPTED) {
           topicCounts.merge(batch.get(i).topic(), 1L, Long::sum);
         }
       }
+      if (removal != null) {
+        expired += removal.count();
+        removal
+            .perTopic()
+            .forEach(
+                (tid, count) -> topicCounts.merge(topicNames.get(tid), -(long) count, Long::sum));
+      }
+    }
+  }
+
+  @Override
+  public Optional<Instant> nextExpiry() {
+    Retention r = retention;
+    synchronized (committed) {
+      long stored = uniqueProcessed - expired;
+      if (r == null || stored == 0) {
+        return Optional.empty();
+      }
+      if (stored > r.maxEvents()) {
+        return Optional.of(Instant.MIN);
+      }
+      if (!r.limitsAge()) {
+        return Optional.empty();
+      }
+      return Optional.of(r.expiresAt(EpochNanos.toInstant(committedHeadBlockNs)));
     }
   }
 
@@ -636,15 +1045,35 @@ public final class SqliteDedupStore implements DedupStore {
     return key != null ? key : file;
   }
 
-  private static boolean sameKey(PendingEvent a, PendingEvent b) {
-    return a.eventId().equals(b.eventId()) && a.topic().equals(b.topic());
+  /** Whether the event at {@code position} of the batch has the key of {@code e}; remembers it. */
+  private boolean isEarlier(List<PendingEvent> batch, int position, PendingEvent e) {
+    PendingEvent earlier = batch.get(position);
+    if (earlier.eventId().equals(e.eventId()) && earlier.topic().equals(e.topic())) {
+      matchedPosition = position;
+      return true;
+    }
+    return false;
   }
 
-  /** The key of a stored event, as read to confirm a hash match. */
-  private record StoredKey(int topicId, String eventId) {}
+  /**
+   * The key of a stored event, with its received_ns and (when comparing payloads) its payload, as
+   * read to confirm a hash match.
+   */
+  private record StoredKey(int topicId, String eventId, long receivedNs, String payload) {}
 
-  private static boolean isKey(StoredKey stored, int topicId, String eventId) {
-    return stored != null && stored.topicId() == topicId && stored.eventId().equals(eventId);
+  /**
+   * Whether {@code stored} is the event of {@code e}'s key and has not expired by age at {@code
+   * cutoff}; remembers it.
+   */
+  private boolean isLive(StoredKey stored, int topicId, PendingEvent e, long cutoff) {
+    if (stored != null
+        && stored.topicId() == topicId
+        && stored.receivedNs() > cutoff
+        && stored.eventId().equals(e.eventId())) {
+      matchedStored = stored;
+      return true;
+    }
+    return false;
   }
 
   /** The keys of the stored events {@code seqs}, by seq. */
@@ -661,7 +1090,13 @@ public final class SqliteDedupStore implements DedupStore {
       }
       try (ResultSet rs = selectKeys.executeQuery()) {
         while (rs.next()) {
-          keys.put(rs.getLong(1), new StoredKey(rs.getInt(2), rs.getString(3)));
+          keys.put(
+              rs.getLong(1),
+              new StoredKey(
+                  rs.getInt(2),
+                  rs.getString(3),
+                  rs.getLong(4),
+                  comparePayloads ? rs.getString(5) : null));
         }
       }
     }
@@ -686,13 +1121,15 @@ public final class SqliteDedupStore implements DedupStore {
     if (topicId == null) {
       return new EventPage(List.of(), null);
     }
+    long cutoff = cutoff(retention); // events expired by age are hidden before they are removed
     Reader reader = borrowReader();
     try {
       boolean asc = query.order() == EventQuery.Order.ASC;
       PreparedStatement q = asc ? reader.ascending : reader.descending;
       q.setInt(1, topicId);
       q.setLong(2, after >= 0 ? after : (asc ? 0 : Long.MAX_VALUE));
-      q.setInt(3, query.limit() + 1); // one more tells whether there is a next page
+      q.setLong(3, cutoff);
+      q.setInt(4, query.limit() + 1); // one more tells whether there is a next page
       List<StoredEvent> events = new ArrayList<>(query.limit());
       long lastSeq = 0;
       boolean more = false;
@@ -735,10 +1172,11 @@ public final class SqliteDedupStore implements DedupStore {
       String columns = "SELECT seq, event_id, timestamp, source, payload, received_at FROM events";
       this.ascending =
           connection.prepareStatement(
-              columns + " WHERE topic_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+              columns + " WHERE topic_id = ? AND seq > ? AND received_ns > ? ORDER BY seq LIMIT ?");
       this.descending =
           connection.prepareStatement(
-              columns + " WHERE topic_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?");
+              columns
+                  + " WHERE topic_id = ? AND seq < ? AND received_ns > ? ORDER BY seq DESC LIMIT ?");
     }
   }
 
@@ -776,13 +1214,19 @@ public final class SqliteDedupStore implements DedupStore {
   @Override
   public StoreStats stats() {
     synchronized (committed) {
-      return new StoreStats(received, uniqueProcessed, duplicateDropped, topicCounts);
+      return new StoreStats(
+          received, uniqueProcessed, duplicateDropped, expired, payloadConflicts, topicCounts);
     }
   }
 
   /** Heap bytes held by the dedup index: for the benchmarks' bytes-per-key figure. */
   long indexBytes() {
     return index.bytes();
+  }
+
+  /** Keys in the dedup index, for tests: one per stored event. */
+  long indexedKeys() {
+    return index.size();
   }
 
   @Override

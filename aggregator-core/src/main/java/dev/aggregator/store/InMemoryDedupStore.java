@@ -6,48 +6,90 @@ import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
 import dev.aggregator.StoredEvent;
 import dev.aggregator.internal.Cursors;
+import dev.aggregator.internal.EpochNanos;
 import dev.aggregator.internal.Json;
+import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A store that keeps everything on the heap and loses it on exit: for tests and ephemeral use. It
- * has the same semantics as the durable stores and passes the same conformance suite.
+ * has the same semantics as the durable stores, retention included, and passes the same conformance
+ * suite. Expiry here removes every expired event at once, not in steps: removing from the heap
+ * costs little.
  */
 public final class InMemoryDedupStore implements DedupStore {
 
-  private record Row(long seq, StoredEvent event) {}
+  /** A stored event; {@code receivedNanos} is its receive time as retention counts it. */
+  private record Row(long seq, long receivedNanos, String payloadJson, StoredEvent event) {}
 
-  /** The events of one topic, in ingest order, and the ids already taken. */
+  /** The events of one topic in ingest order, from {@code head} on, and their ids. */
   private static final class TopicLog {
-    final Map<String, Long> ids = new HashMap<>();
+    final Map<String, Row> ids = new HashMap<>();
     final List<Row> rows = new ArrayList<>();
+    int head; // rows before it were removed; compacted now and then
+
+    int size() {
+      return rows.size() - head;
+    }
+
+    void removeOldest() {
+      Row row = rows.get(head);
+      rows.set(head++, null);
+      ids.remove(row.event().event().eventId());
+      if (head > 1024 && head > rows.size() / 2) {
+        rows.subList(0, head).clear();
+        head = 0;
+      }
+    }
   }
 
   private final ReadWriteLock lock = new ReentrantReadWriteLock();
   private final Map<String, TopicLog> topics = new LinkedHashMap<>(); // first-seen order
+  private final ArrayDeque<Row> order = new ArrayDeque<>(); // every stored row, oldest first
+  private volatile Retention retention;
   private long nextSeq = 1;
+  private long lastReceivedNanos = Long.MIN_VALUE;
   private long received;
   private long duplicates;
+  private long expired;
+  private long conflicts;
 
   /** An empty store. */
   public InMemoryDedupStore() {}
 
   @Override
+  public void retain(Retention retention) {
+    this.retention = retention;
+  }
+
+  @Override
   public List<Outcome> append(List<PendingEvent> batch) {
     List<Outcome> outcomes = new ArrayList<>(batch.size());
+    List<Integer> conflicting = new ArrayList<>(0);
+    Retention r = retention;
+    long cutoff = cutoff(r);
     lock.writeLock().lock();
     try {
-      for (PendingEvent e : batch) {
+      expire(r, cutoff);
+      for (int i = 0; i < batch.size(); i++) {
+        PendingEvent e = batch.get(i);
         TopicLog log = topics.computeIfAbsent(e.topic(), t -> new TopicLog());
-        if (log.ids.putIfAbsent(e.eventId(), nextSeq) != null) {
+        Row stored = log.ids.get(e.eventId());
+        if (stored != null) {
           duplicates++;
           outcomes.add(Outcome.DUPLICATE);
+          if (!e.samePayload(stored.payloadJson())) {
+            conflicting.add(i);
+            conflicts++;
+          }
           continue;
         }
         Event event =
@@ -57,13 +99,61 @@ public final class InMemoryDedupStore implements DedupStore {
                 e.timestamp(),
                 e.source(),
                 Json.readObject(e.payloadJson()));
-        log.rows.add(new Row(nextSeq++, new StoredEvent(event, e.receivedAt())));
+        lastReceivedNanos = Math.max(lastReceivedNanos, EpochNanos.of(e.receivedAt()));
+        Row row =
+            new Row(
+                nextSeq++,
+                lastReceivedNanos,
+                e.payloadJson(),
+                new StoredEvent(event, e.receivedAt()));
+        log.rows.add(row);
+        log.ids.put(e.eventId(), row);
+        order.addLast(row);
         outcomes.add(Outcome.ACCEPTED);
       }
       received += batch.size();
-      return outcomes;
+      expire(r, cutoff);
+      return new AppendResult(outcomes, conflicting);
     } finally {
       lock.writeLock().unlock();
+    }
+  }
+
+  /** Removes every event expired by age at {@code cutoff}, and the oldest beyond the count. */
+  private void expire(Retention r, long cutoff) {
+    if (r == null) {
+      return;
+    }
+    while (!order.isEmpty()
+        && (order.size() > r.maxEvents() || order.peekFirst().receivedNanos() <= cutoff)) {
+      Row row = order.removeFirst();
+      topics.get(row.event().event().topic()).removeOldest();
+      expired++;
+    }
+  }
+
+  /** Events received at or before the returned time have expired by age; MIN_VALUE: none. */
+  private static long cutoff(Retention r) {
+    return r == null ? Long.MIN_VALUE : EpochNanos.of(r.expiredUpTo(r.clock().instant()));
+  }
+
+  @Override
+  public Optional<Instant> nextExpiry() {
+    Retention r = retention;
+    lock.readLock().lock();
+    try {
+      if (r == null || order.isEmpty()) {
+        return Optional.empty();
+      }
+      if (order.size() > r.maxEvents()) {
+        return Optional.of(Instant.MIN);
+      }
+      if (!r.limitsAge()) {
+        return Optional.empty();
+      }
+      return Optional.of(r.expiresAt(EpochNanos.toInstant(order.peekFirst().receivedNanos())));
+    } finally {
+      lock.readLock().unlock();
     }
   }
 
@@ -71,27 +161,33 @@ public final class InMemoryDedupStore implements DedupStore {
   public EventPage events(EventQuery query) {
     long after = query.after() == null ? -1 : Cursors.decode(query.after());
     boolean asc = query.order() == EventQuery.Order.ASC;
+    long cutoff = cutoff(retention);
     lock.readLock().lock();
     try {
       TopicLog log = topics.get(query.topic());
       if (log == null) {
         return new EventPage(List.of(), null);
       }
+      // Rows expired by age but not removed yet are hidden: they are the oldest, a prefix.
       List<Row> rows = log.rows;
+      int first = log.head;
+      while (first < rows.size() && rows.get(first).receivedNanos() <= cutoff) {
+        first++;
+      }
       // Rows are sorted by seq: find the first row of the page by binary search.
       int start;
       if (asc) {
-        start = after < 0 ? 0 : firstAbove(rows, after);
+        start = after < 0 ? first : firstAbove(rows, first, after);
       } else {
-        start = after < 0 ? rows.size() - 1 : firstAbove(rows, after - 1) - 1;
+        start = after < 0 ? rows.size() - 1 : firstAbove(rows, first, after - 1) - 1;
       }
       List<StoredEvent> page = new ArrayList<>();
       int step = asc ? 1 : -1;
       int i = start;
-      for (; i >= 0 && i < rows.size() && page.size() < query.limit(); i += step) {
+      for (; i >= first && i < rows.size() && page.size() < query.limit(); i += step) {
         page.add(rows.get(i).event());
       }
-      boolean more = i >= 0 && i < rows.size();
+      boolean more = i >= first && i < rows.size();
       String next = more ? Cursors.encode(rows.get(i - step).seq()) : null;
       return new EventPage(page, next);
     } finally {
@@ -99,9 +195,9 @@ public final class InMemoryDedupStore implements DedupStore {
     }
   }
 
-  /** The index of the first row whose seq is greater than {@code seq}. */
-  private static int firstAbove(List<Row> rows, long seq) {
-    int lo = 0;
+  /** The index of the first row from {@code from} on whose seq is greater than {@code seq}. */
+  private static int firstAbove(List<Row> rows, int from, long seq) {
+    int lo = from;
     int hi = rows.size();
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
@@ -119,12 +215,10 @@ public final class InMemoryDedupStore implements DedupStore {
     lock.readLock().lock();
     try {
       Map<String, Long> counts = new LinkedHashMap<>();
-      long unique = 0;
       for (Map.Entry<String, TopicLog> t : topics.entrySet()) {
-        counts.put(t.getKey(), (long) t.getValue().rows.size());
-        unique += t.getValue().rows.size();
+        counts.put(t.getKey(), (long) t.getValue().size());
       }
-      return new StoreStats(received, unique, duplicates, counts);
+      return new StoreStats(received, nextSeq - 1, duplicates, expired, conflicts, counts);
     } finally {
       lock.readLock().unlock();
     }

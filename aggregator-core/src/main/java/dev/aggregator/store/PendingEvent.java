@@ -1,5 +1,6 @@
 package dev.aggregator.store;
 
+import dev.aggregator.internal.Json;
 import java.time.Instant;
 
 /**
@@ -20,4 +21,15 @@ public record PendingEvent(
     Instant timestamp,
     String source,
     String payloadJson,
-    Instant receivedAt) {}
+    Instant receivedAt) {
+
+  /**
+   * Whether {@code storedPayloadJson}, the payload of the stored event with this key, is the same
+   * JSON value as this event's: member order and the spelling of numbers do not matter ({@code
+   * {"a":1,"b":2}} equals {@code {"b":2.0,"a":1}}). A store asks it for each duplicate; a duplicate
+   * whose payload differs is a conflict.
+   */
+  public boolean samePayload(String storedPayloadJson) {
+    return Json.sameValue(payloadJson, storedPayloadJson);
+  }
+}

@@ -1,7 +1,7 @@
 package dev.aggregator.sqlite;
 
 import dev.aggregator.store.DedupStore;
-import dev.aggregator.store.DedupStoreConformanceTest;
+import dev.aggregator.store.DurableDedupStoreConformanceTest;
 import java.nio.file.Path;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -10,7 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
  * trusted a hash match without comparing the real key, every new key after the first would come
  * back as a false duplicate, and these tests would fail.
  */
-class CollidingHashConformanceTest extends DedupStoreConformanceTest {
+class CollidingHashConformanceTest extends DurableDedupStoreConformanceTest {
   @TempDir Path dir;
 
   @Override
@@ -18,5 +18,10 @@ class CollidingHashConformanceTest extends DedupStoreConformanceTest {
     return SqliteDedupStore.builder(dir.resolve("colliding.db"))
         .keyHasher((topic, eventId) -> 42L)
         .open();
+  }
+
+  @Override
+  protected DedupStore openSameStore() {
+    return openEmptyStore();
   }
 }

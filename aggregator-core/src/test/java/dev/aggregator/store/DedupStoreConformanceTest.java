@@ -11,11 +11,13 @@ import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
 import dev.aggregator.StoredEvent;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
@@ -24,11 +26,23 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The contract of {@link DedupStore}: every implementation runs this suite, by extending it and
- * saying how to open a fresh store. Shipped in the test-jar of aggregator-core.
+ * saying how to open a fresh store. Durable stores extend {@link DurableDedupStoreConformanceTest},
+ * which adds restarts. Shipped in the test-jar of aggregator-core.
+ *
+ * <p>Retention is tested on a {@link TestClock}: the receive times of the events and the store's
+ * clock are set by the tests, nothing waits.
  */
 public abstract class DedupStoreConformanceTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final Instant T0 = Instant.parse("2025-10-23T10:00:00Z");
+
+  /** The receive time of {@link #event} events is {@code T0 + 1s}. */
+  protected static final Instant T0 = Instant.parse("2025-10-23T10:00:00Z");
+
+  /** The retention tests' age limit. */
+  protected static final Duration AGE = Duration.ofHours(1);
+
+  /** The clock of the retention tests; starts at {@code T0}. */
+  protected final TestClock clock = new TestClock(T0);
 
   /** A new, empty store; the suite closes it. */
   protected abstract DedupStore openEmptyStore() throws Exception;
@@ -51,6 +65,57 @@ public abstract class DedupStoreConformanceTest {
 
   protected static PendingEvent event(String topic, String id, String payloadJson) {
     return new PendingEvent(topic, id, T0, "test", payloadJson, T0.plusSeconds(1));
+  }
+
+  /** An event received at {@code receivedAt}. */
+  protected static PendingEvent receivedAt(String topic, String id, Instant receivedAt) {
+    return new PendingEvent(topic, id, T0, "test", "{\"n\":1}", receivedAt);
+  }
+
+  /** The ids of {@code topic}'s events that the store returns now, oldest first. */
+  protected List<String> readable(String topic) {
+    return ids(readAll(topic, EventQuery.Order.ASC, 1000));
+  }
+
+  /** How many events the store returns now, over all topics. */
+  protected long readableCount() {
+    long n = 0;
+    for (String topic : store.stats().topicCounts().keySet()) {
+      n += readAll(topic, EventQuery.Order.ASC, 1000).size();
+    }
+    return n;
+  }
+
+  /**
+   * The counters agree with each other and with the events: {@code received == unique +
+   * duplicates}, {@code stored == unique - expired == sum of topic counts}, and the store returns
+   * exactly {@code stored} events (every expired one is removed: the retention tests check this
+   * after the appends that are due).
+   */
+  protected StoreStats assertCountersExact() {
+    StoreStats s = store.stats();
+    assertEquals(s.received(), s.uniqueProcessed() + s.duplicateDropped(), "received " + s);
+    assertEquals(s.uniqueProcessed() - s.expired(), s.stored(), "stored " + s);
+    assertEquals(
+        s.stored(),
+        s.topicCounts().values().stream().mapToLong(Long::longValue).sum(),
+        "stored vs topic counts " + s);
+    for (Map.Entry<String, Long> t : s.topicCounts().entrySet()) {
+      assertEquals(t.getValue().longValue(), readable(t.getKey()).size(), "rows of " + t.getKey());
+    }
+    return s;
+  }
+
+  /** Appends empty batches while an expiry is due, as the aggregator's writer does when idle. */
+  protected int drainExpiry() {
+    int appends = 0;
+    Optional<Instant> next;
+    while ((next = store.nextExpiry()).isPresent() && !next.get().isAfter(clock.instant())) {
+      assertEquals(List.of(), store.append(List.of()));
+      appends++;
+      assertTrue(appends < 10_000, "expiry never caught up: next " + store.nextExpiry());
+    }
+    return appends;
   }
 
   private List<StoredEvent> readAll(String topic, EventQuery.Order order, int pageSize) {
@@ -289,5 +354,267 @@ public abstract class DedupStoreConformanceTest {
     assertEquals(stored, stats.uniqueProcessed());
     assertEquals(total, stats.received());
     assertEquals(stats.received(), stats.uniqueProcessed() + stats.duplicateDropped());
+  }
+
+  // Retention: the dedup window is the retention, exactly.
+
+  @Test
+  void retention_keyInsideWindow_isDuplicate_keyPastWindow_isAcceptedAgainAsNew() {
+    store.retain(new Retention(AGE, Long.MAX_VALUE, clock));
+    Instant r = T0.plusSeconds(1);
+    store.append(List.of(receivedAt("t", "a", r), receivedAt("t", "b", r)));
+
+    clock.set(r.plus(AGE).minusNanos(1)); // the last instant of the window
+    assertEquals(List.of(Outcome.DUPLICATE), store.append(List.of(receivedAt("t", "a", T0))));
+    assertEquals(List.of("a", "b"), readable("t"));
+    assertEquals(2, assertCountersExact().stored());
+
+    clock.set(r.plus(AGE)); // expired: no longer returned, even before any append
+    assertEquals(List.of(), readable("t"));
+    Instant again = clock.instant();
+    assertEquals(List.of(Outcome.ACCEPTED), store.append(List.of(receivedAt("t", "a", again))));
+    StoreStats s = assertCountersExact();
+    assertEquals(4, s.received());
+    assertEquals(3, s.uniqueProcessed(), "the key accepted again counts as new");
+    assertEquals(1, s.duplicateDropped());
+    assertEquals(2, s.expired());
+    assertEquals(1, s.stored());
+    assertEquals(List.of("a"), readable("t"));
+    assertEquals(again, readAll("t", EventQuery.Order.ASC, 10).get(0).receivedAt());
+    assertEquals(List.of(Outcome.DUPLICATE), store.append(List.of(receivedAt("t", "a", again))));
+  }
+
+  @Test
+  void retention_eventsReceivedAtDifferentTimes_expireOneByOneInReceiveOrder() {
+    store.retain(new Retention(Duration.ofMinutes(30), Long.MAX_VALUE, clock));
+    store.append(List.of(receivedAt("t", "a", T0)));
+    store.append(List.of(receivedAt("t", "b", T0.plusSeconds(600))));
+    store.append(List.of(receivedAt("u", "c", T0.plusSeconds(1200))));
+
+    clock.set(T0.plusSeconds(1800 + 600 - 1));
+    assertEquals(List.of("b"), readable("t"));
+    assertEquals(
+        List.of(Outcome.ACCEPTED, Outcome.DUPLICATE, Outcome.DUPLICATE),
+        store.append(
+            List.of(
+                receivedAt("t", "a", clock.instant()),
+                receivedAt("t", "b", clock.instant()),
+                receivedAt("u", "c", clock.instant()))));
+    assertEquals(1, assertCountersExact().expired());
+
+    clock.set(T0.plusSeconds(1800 + 600));
+    assertEquals(
+        List.of(Outcome.ACCEPTED, Outcome.DUPLICATE),
+        store.append(
+            List.of(receivedAt("t", "b", clock.instant()), receivedAt("u", "c", clock.instant()))));
+    StoreStats s = assertCountersExact();
+    assertEquals(2, s.expired());
+    assertEquals(List.of("a", "b"), readable("t"));
+    assertEquals(List.of("c"), readable("u"));
+  }
+
+  @Test
+  void retention_receiveTimeEarlierThanOneCommittedBefore_countsFromTheLaterOne() {
+    // Receive times are taken before queueing: a publish stamped earlier may commit later. It
+    // then expires with the event committed before it, never earlier than its own time allows.
+    store.retain(new Retention(AGE, Long.MAX_VALUE, clock));
+    store.append(List.of(receivedAt("t", "late", T0.plusSeconds(10))));
+    store.append(List.of(receivedAt("t", "early", T0)));
+    clock.set(T0.plus(AGE).plusSeconds(5));
+    assertEquals(List.of("late", "early"), readable("t"));
+    assertEquals(List.of(Outcome.DUPLICATE), store.append(List.of(receivedAt("t", "early", T0))));
+    clock.set(T0.plus(AGE).plusSeconds(10));
+    assertEquals(List.of(), readable("t"));
+    assertEquals(List.of(Outcome.ACCEPTED), store.append(List.of(receivedAt("t", "early", T0))));
+  }
+
+  @Test
+  void maxEvents_oldestBeyondTheCapRemoved_itsKeyAcceptedAgain() {
+    store.retain(new Retention(null, 3, clock));
+    for (int i = 1; i <= 5; i++) {
+      assertEquals(List.of(Outcome.ACCEPTED), store.append(List.of(event("t", "e" + i))));
+      assertEquals(Math.min(i, 3), assertCountersExact().stored());
+    }
+    assertEquals(List.of("e3", "e4", "e5"), readable("t"));
+    assertEquals(
+        List.of(Outcome.DUPLICATE, Outcome.ACCEPTED),
+        store.append(List.of(event("t", "e3"), event("t", "e1"))));
+    assertEquals(List.of("e4", "e5", "e1"), readable("t"));
+    StoreStats s = assertCountersExact();
+    assertEquals(6, s.uniqueProcessed());
+    assertEquals(3, s.expired());
+    assertEquals(Optional.empty(), store.nextExpiry(), "a count limit alone never expires by time");
+  }
+
+  @Test
+  void maxEvents_batchLargerThanTheCap_keepsItsNewestEvents() {
+    store.retain(new Retention(null, 3, clock));
+    List<PendingEvent> batch = new ArrayList<>();
+    for (int i = 1; i <= 5; i++) {
+      batch.add(event(i % 2 == 0 ? "even" : "odd", "e" + i));
+    }
+    assertEquals(5, store.append(batch).stream().filter(o -> o == Outcome.ACCEPTED).count());
+    assertEquals(List.of("e4"), readable("even"));
+    assertEquals(List.of("e3", "e5"), readable("odd"));
+    StoreStats s = assertCountersExact();
+    assertEquals(2, s.expired());
+    assertEquals(Map.of("odd", 2L, "even", 1L), s.topicCounts());
+  }
+
+  @Test
+  void retention_manyExpiredAtOnce_removedBeforeTheirKeysReturn_countersExactAtEveryStep() {
+    store.retain(new Retention(AGE, Long.MAX_VALUE, clock));
+    int old = 6_000; // more than one step removes (4,096 in the SQLite store)
+    for (int b = 0; b < old / 1000; b++) {
+      List<PendingEvent> batch = new ArrayList<>();
+      for (int i = 0; i < 1000; i++) {
+        batch.add(receivedAt("t" + (i % 3), "old-" + (b * 1000 + i), T0));
+      }
+      store.append(batch);
+    }
+    clock.set(T0.plus(AGE).plusSeconds(1)); // all of them expired at once, as after a long stop
+    assertEquals(0, readableCount());
+    List<PendingEvent> batch = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      // Half are keys of expired events: new again, whether or not their rows are gone yet.
+      int j = i * 977;
+      batch.add(
+          i % 2 == 0
+              ? receivedAt("t" + (j % 1000 % 3), "old-" + j, clock.instant())
+              : receivedAt("t" + (i % 3), "new-" + i, clock.instant()));
+    }
+    batch.add(receivedAt("t0", "old-0", clock.instant())); // a duplicate of the first, in batch
+    List<Outcome> outcomes = store.append(batch);
+    assertEquals(10, outcomes.stream().filter(o -> o == Outcome.ACCEPTED).count(), "" + outcomes);
+    assertEquals(Outcome.DUPLICATE, outcomes.get(10));
+    long expiredBefore = store.stats().expired();
+    do {
+      StoreStats s = store.stats();
+      assertEquals(s.received(), s.uniqueProcessed() + s.duplicateDropped());
+      assertEquals(
+          s.stored(), s.topicCounts().values().stream().mapToLong(Long::longValue).sum(), "" + s);
+      assertTrue(s.expired() >= expiredBefore, "expired went down");
+      expiredBefore = s.expired();
+      assertEquals(10, readableCount(), "expired events returned");
+    } while (drainOneStep());
+    StoreStats s = assertCountersExact();
+    assertEquals(old, s.expired());
+    assertEquals(10, s.stored());
+    assertEquals(old + 10, s.uniqueProcessed());
+  }
+
+  /** One empty append if an expiry is due; whether it was. */
+  private boolean drainOneStep() {
+    Optional<Instant> next = store.nextExpiry();
+    if (next.isEmpty() || next.get().isAfter(clock.instant())) {
+      return false;
+    }
+    store.append(List.of());
+    return true;
+  }
+
+  @Test
+  void nextExpiry_followsTheOldestStoredEvent() {
+    assertEquals(Optional.empty(), store.nextExpiry(), "no retention");
+    store.retain(new Retention(AGE, Long.MAX_VALUE, clock));
+    assertEquals(Optional.empty(), store.nextExpiry(), "nothing stored");
+    store.append(List.of(receivedAt("t", "a", T0)));
+    store.append(List.of(receivedAt("t", "b", T0.plusSeconds(60))));
+    assertEquals(Optional.of(T0.plus(AGE)), store.nextExpiry());
+    clock.set(T0.plus(AGE));
+    drainExpiry();
+    assertEquals(Optional.of(T0.plusSeconds(60).plus(AGE)), store.nextExpiry());
+    assertEquals(List.of("b"), readable("t"));
+    clock.set(T0.plusSeconds(60).plus(AGE));
+    drainExpiry();
+    assertEquals(Optional.empty(), store.nextExpiry());
+    assertEquals(0, assertCountersExact().stored());
+    assertEquals(Map.of("t", 0L), store.stats().topicCounts(), "the topic stays, with 0 events");
+  }
+
+  @Test
+  void maxEvents_lowered_excessRemovedByLaterAppends_storedUntilThen() {
+    for (int i = 0; i < 50; i++) {
+      store.append(List.of(event("t", "e" + i)));
+    }
+    store.retain(new Retention(null, 10, clock));
+    Optional<Instant> next = store.nextExpiry();
+    assertTrue(next.isPresent() && !next.get().isAfter(clock.instant()), "due now: " + next);
+    drainExpiry();
+    StoreStats s = assertCountersExact();
+    assertEquals(10, s.stored());
+    assertEquals(40, s.expired());
+    assertEquals(List.of(Outcome.ACCEPTED), store.append(List.of(event("t", "e0"))));
+    assertEquals(List.of(Outcome.DUPLICATE), store.append(List.of(event("t", "e49"))));
+  }
+
+  @Test
+  void retention_notGiven_keepsEverything() {
+    store.append(List.of(receivedAt("t", "a", T0)));
+    clock.set(T0.plus(Duration.ofDays(3650)));
+    assertEquals(List.of(Outcome.DUPLICATE), store.append(List.of(receivedAt("t", "a", T0))));
+    assertEquals(Optional.empty(), store.nextExpiry());
+    assertEquals(0, assertCountersExact().expired());
+  }
+
+  // Payload conflicts: the same key with other content is reported; the first version stays.
+
+  @Test
+  void append_duplicateWithAnotherPayload_isConflict_storedEventUnchanged() {
+    store.append(List.of(event("t", "a", "{\"v\":1}"), event("t", "b", "{\"v\":1}")));
+    List<Outcome> outcomes =
+        store.append(
+            List.of(event("t", "a", "{\"v\":2}"), event("t", "b", "{\"v\":1}"), event("t", "c")));
+    assertEquals(List.of(Outcome.DUPLICATE, Outcome.DUPLICATE, Outcome.ACCEPTED), outcomes);
+    assertEquals(List.of(0), AppendResult.conflictsOf(outcomes));
+    assertEquals(
+        1, readAll("t", EventQuery.Order.ASC, 10).get(0).event().payload().get("v").asInt());
+    StoreStats s = assertCountersExact();
+    assertEquals(1, s.payloadConflicts());
+    assertEquals(2, s.duplicateDropped());
+  }
+
+  @Test
+  void append_duplicateWithSameValueOtherwiseWritten_isNoConflict() {
+    store.append(List.of(event("t", "a", "{\"x\":1,\"y\":{\"z\":[1.5,\"s\"]},\"n\":null}")));
+    PendingEvent reordered = event("t", "a", "{\"n\":null,\"y\":{\"z\":[1.50,\"s\"]},\"x\":1.0}");
+    PendingEvent otherTimeAndSource =
+        new PendingEvent(
+            "t",
+            "a",
+            T0.plusSeconds(99),
+            "elsewhere",
+            "{\"x\":1e0,\"y\":{\"z\":[15e-1,\"s\"]},\"n\":null}",
+            T0.plusSeconds(100));
+    List<Outcome> outcomes = store.append(List.of(reordered, otherTimeAndSource));
+    assertEquals(List.of(Outcome.DUPLICATE, Outcome.DUPLICATE), outcomes);
+    assertEquals(List.of(), AppendResult.conflictsOf(outcomes));
+    assertEquals(0, store.stats().payloadConflicts());
+  }
+
+  @Test
+  void append_conflictInsideOneBatch_isReportedAgainstTheFirstOccurrence() {
+    List<Outcome> outcomes =
+        store.append(
+            List.of(
+                event("t", "a", "{\"v\":1}"),
+                event("t", "a", "{\"v\":2}"),
+                event("t", "a", "{\"v\":1.0}")));
+    assertEquals(List.of(Outcome.ACCEPTED, Outcome.DUPLICATE, Outcome.DUPLICATE), outcomes);
+    assertEquals(List.of(1), AppendResult.conflictsOf(outcomes));
+    assertEquals(1, store.stats().payloadConflicts());
+  }
+
+  @Test
+  void append_keyOfExpiredEventWithAnotherPayload_isNewNotConflict() {
+    store.retain(new Retention(AGE, Long.MAX_VALUE, clock));
+    store.append(List.of(event("t", "a", "{\"v\":1}")));
+    clock.set(T0.plusSeconds(1).plus(AGE));
+    PendingEvent again = new PendingEvent("t", "a", T0, "test", "{\"v\":2}", clock.instant());
+    List<Outcome> outcomes = store.append(List.of(again));
+    assertEquals(List.of(Outcome.ACCEPTED), outcomes);
+    assertEquals(List.of(), AppendResult.conflictsOf(outcomes));
+    assertEquals(
+        2, readAll("t", EventQuery.Order.ASC, 10).get(0).event().payload().get("v").asInt());
   }
 }

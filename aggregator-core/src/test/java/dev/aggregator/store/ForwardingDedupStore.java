@@ -3,7 +3,9 @@ package dev.aggregator.store;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A store that passes every call to another, so a test can override the one call it needs to block,
@@ -20,6 +22,16 @@ public class ForwardingDedupStore implements DedupStore {
   @Override
   public List<Outcome> append(List<PendingEvent> batch) {
     return delegate.append(batch);
+  }
+
+  @Override
+  public void retain(Retention retention) {
+    delegate.retain(retention);
+  }
+
+  @Override
+  public Optional<Instant> nextExpiry() {
+    return delegate.nextExpiry();
   }
 
   @Override

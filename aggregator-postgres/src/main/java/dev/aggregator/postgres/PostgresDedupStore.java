@@ -9,10 +9,13 @@ import dev.aggregator.Outcome;
 import dev.aggregator.StoreException;
 import dev.aggregator.StoredEvent;
 import dev.aggregator.internal.Cursors;
+import dev.aggregator.internal.EpochNanos;
 import dev.aggregator.internal.IsoTimestamps;
 import dev.aggregator.internal.Json;
+import dev.aggregator.store.AppendResult;
 import dev.aggregator.store.DedupStore;
 import dev.aggregator.store.PendingEvent;
+import dev.aggregator.store.Retention;
 import dev.aggregator.store.StoreStats;
 import java.sql.Array;
 import java.sql.Connection;
@@ -29,7 +32,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -40,10 +45,11 @@ import org.slf4j.LoggerFactory;
  *
  * Tables, all in one schema of their own (default "aggregator"):
  *
- *   aggregator_meta(key, value)     application = dev.aggregator, schema_version = 1
- *   counters(id = 1, received, unique_processed, duplicate_dropped)
+ *   aggregator_meta(key, value)     application = dev.aggregator, schema_version = 2
+ *   counters(id = 1, received, unique_processed, duplicate_dropped, expired, payload_conflicts,
+ *            last_received_ns, expired_below)
  *   topics(id IDENTITY, name UNIQUE, event_count)            id order is first-seen order
- *   events(seq IDENTITY, topic_id, event_id, timestamp, source, payload, received_at,
+ *   events(seq IDENTITY, topic_id, event_id, timestamp, source, payload, received_at, received_ns,
  *          UNIQUE (topic_id, event_id))  + INDEX (topic_id, seq) for paging
  *
  * The claim. The unique constraint is what makes a key stored once, whatever the number of nodes:
@@ -85,6 +91,32 @@ import org.slf4j.LoggerFactory;
  * batch may have committed; a retry is harmless, its keys come back DUPLICATE. The counters stay
  * exact either way, since they commit or not together with the rows.
  *
+ * Retention: batched deletes by receive order, not time partitions dropped whole. received_ns is
+ * the receive time raised to last_received_ns (kept in the counters row, so across nodes) where
+ * that is later; seqs are drawn under the counters lock too, so received_ns never decreases with
+ * seq and the expired events are always the oldest rows. Each transaction deletes at most a step,
+ * max(4,096, 2 x batch), of them: DELETE ... WHERE seq IN (SELECT seq ... WHERE seq >=
+ * expired_below ORDER BY seq LIMIT step) AND received_ns <= cutoff, an index range at the left
+ * edge of the primary key, starting above the rows already deleted (expired_below) so that the
+ * scan does not wade through dead tuples that vacuum has not yet removed; the oldest beyond
+ * maxEvents go the same way after the inserts. Topic counts and counters change in the same
+ * transaction. Autovacuum makes the freed space reusable, so the table stops growing in steady
+ * state. Why not partitions by receive time, which expire by DROP TABLE with no dead tuples and
+ * give the disk back at once: (1) the claim needs UNIQUE (topic_id, event_id) over all stored
+ * events, and PostgreSQL only allows a unique index on a partitioned table if it includes the
+ * partition key, so a key could be stored once per partition (or a separate key table would need
+ * the same row-by-row deletes); (2) a partition can go only once its newest event expired, so
+ * the counters (stored, expired, topic counts) would lag by up to a partition's width, or need the
+ * per-event bookkeeping that deleting rows gives anyway; (3) maxEvents counts events, not
+ * partitions. What partitions would do better, returning the disk to the OS at once and leaving no
+ * dead tuples to vacuum, matters less than exact dedup and counters.
+ *
+ * Exactness does not wait for the deletes: reads skip rows with received_ns <= cutoff, and a
+ * duplicate whose stored row has expired but is not deleted yet (a backlog larger than a step) has
+ * that row deleted and is inserted again, ACCEPTED. The duplicates' stored rows are read anyway
+ * (one probe of the unique index each, duplicates only) to compare their payloads: a different
+ * JSON value is a conflict, counted in payload_conflicts.
+ *
  * Timestamps are stored as ISO-8601 text, not timestamptz: PostgreSQL keeps microseconds and the
  * contract is a round trip to the nanosecond. Payloads are json (validated, kept verbatim, so
  * numbers and key order come back as sent; jsonb would reject \u0000 escapes and rewrite numbers).
@@ -116,7 +148,13 @@ public final class PostgresDedupStore implements DedupStore {
   static final String APPLICATION = "dev.aggregator";
 
   /** The schema version this code reads and writes. */
-  static final int SCHEMA_VERSION = 1;
+  static final int SCHEMA_VERSION = 2;
+
+  /** The fewest expired events a transaction removes when that many are due. */
+  static final int MIN_EXPIRY_STEP = 4096;
+
+  /** How long nextExpiry() trusts what this node last saw; other nodes change the store too. */
+  private static final long EXPIRY_VIEW_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   /** The schema used when neither the URL nor the builder names one. */
   public static final String DEFAULT_SCHEMA = "aggregator";
@@ -141,11 +179,22 @@ public final class PostgresDedupStore implements DedupStore {
   private final String insertTopics;
   private final String selectTopics;
   private final String insertEvents;
+  private final String selectStoredKeys;
+  private final String deleteStoredKeys;
+  private final String deleteOldest;
+  private final String selectExpiryView;
   private final String addToTopics;
   private final String addToCounters;
   private final String selectAscending;
   private final String selectDescending;
   private final String selectStats;
+
+  private volatile Retention retention;
+
+  /** What this node last saw of the oldest stored event, for nextExpiry(). */
+  private record ExpiryView(long stored, long oldestReceivedNs, long seenAtNanos) {}
+
+  private volatile ExpiryView expiryView;
 
   /**
    * Opens the store at {@code url}, creating its schema if missing.
@@ -239,7 +288,10 @@ public final class PostgresDedupStore implements DedupStore {
     this.url = url;
     this.schema = schema;
     String s = "\"" + schema + "\".";
-    this.lockCounters = "SELECT received FROM " + s + "counters WHERE id = 1 FOR UPDATE";
+    this.lockCounters =
+        "SELECT unique_processed - expired, last_received_ns, expired_below FROM "
+            + s
+            + "counters WHERE id = 1 FOR UPDATE";
     this.insertTopics =
         "INSERT INTO "
             + s
@@ -249,11 +301,37 @@ public final class PostgresDedupStore implements DedupStore {
     this.insertEvents =
         "INSERT INTO "
             + s
-            + "events(topic_id, event_id, timestamp, source, payload, received_at)"
-            + " SELECT t, e, ts, src, p::json, r FROM unnest(?::bigint[], ?::text[], ?::text[],"
-            + " ?::text[], ?::text[], ?::text[]) WITH ORDINALITY AS b(t, e, ts, src, p, r, ord)"
+            + "events(topic_id, event_id, timestamp, source, payload, received_at, received_ns)"
+            + " SELECT t, e, ts, src, p::json, r, rn FROM unnest(?::bigint[], ?::text[], ?::text[],"
+            + " ?::text[], ?::text[], ?::text[], ?::bigint[])"
+            + " WITH ORDINALITY AS b(t, e, ts, src, p, r, rn, ord)"
             + " ORDER BY ord ON CONFLICT (topic_id, event_id) DO NOTHING"
             + " RETURNING topic_id, event_id";
+    String keys =
+        " JOIN unnest(?::bigint[], ?::text[]) AS k(t, id) ON e.topic_id = k.t AND e.event_id = k.id";
+    this.selectStoredKeys =
+        "SELECT e.topic_id, e.event_id, e.received_ns, e.payload::text FROM "
+            + s
+            + "events e"
+            + keys;
+    this.deleteStoredKeys =
+        "DELETE FROM "
+            + s
+            + "events e USING unnest(?::bigint[], ?::text[]) AS k(t, id)"
+            + " WHERE e.topic_id = k.t AND e.event_id = k.id RETURNING e.topic_id";
+    this.deleteOldest =
+        "DELETE FROM "
+            + s
+            + "events WHERE seq IN (SELECT seq FROM "
+            + s
+            + "events WHERE seq >= ? ORDER BY seq LIMIT ?) AND received_ns <= ?"
+            + " RETURNING seq, topic_id";
+    this.selectExpiryView =
+        "SELECT c.unique_processed - c.expired, (SELECT received_ns FROM "
+            + s
+            + "events WHERE seq >= c.expired_below ORDER BY seq LIMIT 1) FROM "
+            + s
+            + "counters c WHERE id = 1";
     this.addToTopics =
         "UPDATE "
             + s
@@ -263,22 +341,27 @@ public final class PostgresDedupStore implements DedupStore {
         "UPDATE "
             + s
             + "counters SET received = received + ?, unique_processed = unique_processed + ?,"
-            + " duplicate_dropped = duplicate_dropped + ? WHERE id = 1";
+            + " duplicate_dropped = duplicate_dropped + ?, expired = expired + ?,"
+            + " payload_conflicts = payload_conflicts + ?, last_received_ns = ?,"
+            + " expired_below = ? WHERE id = 1";
     String columns =
         "SELECT seq, event_id, timestamp, source, payload, received_at FROM "
             + s
             + "events WHERE topic_id = (SELECT id FROM "
             + s
             + "topics WHERE name = ?)";
-    this.selectAscending = columns + " AND seq > ? ORDER BY seq LIMIT ?";
-    this.selectDescending = columns + " AND seq < ? ORDER BY seq DESC LIMIT ?";
-    // One statement, so counters and topic counts come from one snapshot.
+    // received_ns > cutoff: events expired by age are hidden before they are deleted.
+    this.selectAscending = columns + " AND seq > ? AND received_ns > ? ORDER BY seq LIMIT ?";
+    this.selectDescending = columns + " AND seq < ? AND received_ns > ? ORDER BY seq DESC LIMIT ?";
+    // One statement, so counters and topic counts come from one snapshot. Topics whose events
+    // all expired stay, with 0.
     this.selectStats =
-        "SELECT c.received, c.unique_processed, c.duplicate_dropped, t.name, t.event_count FROM "
+        "SELECT c.received, c.unique_processed, c.duplicate_dropped, c.expired,"
+            + " c.payload_conflicts, t.name, t.event_count FROM "
             + s
             + "counters c LEFT JOIN "
             + s
-            + "topics t ON t.event_count > 0 ORDER BY t.id";
+            + "topics t ON true ORDER BY t.id";
 
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url.jdbcUrl());
@@ -349,7 +432,10 @@ public final class PostgresDedupStore implements DedupStore {
           log.info("{} - created schema version {}", describe(), SCHEMA_VERSION);
           return;
         }
-        checkSchema(st, tables);
+        if (checkSchema(st, tables) == 1) {
+          upgradeFromVersion1(st);
+          log.info("{} - upgraded schema version 1 to {}", describe(), SCHEMA_VERSION);
+        }
         checkCounters(st);
         c.commit();
       } catch (SQLException | RuntimeException e) {
@@ -376,8 +462,10 @@ public final class PostgresDedupStore implements DedupStore {
         "CREATE TABLE "
             + s
             + "counters (id int PRIMARY KEY CHECK (id = 1), received bigint NOT NULL,"
-            + " unique_processed bigint NOT NULL, duplicate_dropped bigint NOT NULL)");
-    st.execute("INSERT INTO " + s + "counters VALUES (1, 0, 0, 0)");
+            + " unique_processed bigint NOT NULL, duplicate_dropped bigint NOT NULL,"
+            + " expired bigint NOT NULL, payload_conflicts bigint NOT NULL,"
+            + " last_received_ns bigint, expired_below bigint NOT NULL)");
+    st.execute("INSERT INTO " + s + "counters VALUES (1, 0, 0, 0, 0, 0, NULL, 0)");
     st.execute(
         "CREATE TABLE "
             + s
@@ -391,7 +479,7 @@ public final class PostgresDedupStore implements DedupStore {
             + s
             + "topics (id), event_id text NOT NULL, timestamp text NOT NULL,"
             + " source text NOT NULL, payload json NOT NULL, received_at text NOT NULL,"
-            + " UNIQUE (topic_id, event_id))");
+            + " received_ns bigint NOT NULL, UNIQUE (topic_id, event_id))");
     st.execute("CREATE INDEX events_by_topic ON " + s + "events (topic_id, seq)");
     st.execute(
         "COMMENT ON SCHEMA \""
@@ -401,7 +489,8 @@ public final class PostgresDedupStore implements DedupStore {
             + "; see table aggregator_meta'");
   }
 
-  private void checkSchema(Statement st, List<String> tables) throws SQLException {
+  /** Checks the schema is this store's, in a version this code reads; returns the version. */
+  private int checkSchema(Statement st, List<String> tables) throws SQLException {
     if (!tables.contains("aggregator_meta")) {
       throw new StoreException(
           "cannot open "
@@ -448,7 +537,7 @@ public final class PostgresDedupStore implements DedupStore {
               + SCHEMA_VERSION
               + "); upgrade the aggregator");
     }
-    if (version < SCHEMA_VERSION) {
+    if (version < 1) {
       throw new StoreException("cannot open " + describe() + ": unknown schema version " + version);
     }
     for (String table : List.of("counters", "topics", "events")) {
@@ -463,17 +552,50 @@ public final class PostgresDedupStore implements DedupStore {
                 + ")");
       }
     }
+    return version;
   }
 
-  /** The counters must add up; a cheap check (no scan of the events). */
+  /**
+   * Version 1 had no retention: adds the counters and the events' received_ns. Constant defaults,
+   * which PostgreSQL adds without rewriting a row; the events stored so far count their retention
+   * from now, so none expires earlier than its own receive time allows.
+   */
+  private void upgradeFromVersion1(Statement st) throws SQLException {
+    String s = "\"" + schema + "\".";
+    st.execute(
+        "ALTER TABLE "
+            + s
+            + "counters ADD COLUMN expired bigint NOT NULL DEFAULT 0,"
+            + " ADD COLUMN payload_conflicts bigint NOT NULL DEFAULT 0,"
+            + " ADD COLUMN last_received_ns bigint,"
+            + " ADD COLUMN expired_below bigint NOT NULL DEFAULT 0");
+    st.execute(
+        "ALTER TABLE "
+            + s
+            + "events ADD COLUMN received_ns bigint NOT NULL DEFAULT "
+            + EpochNanos.of(Instant.now()));
+    st.execute(
+        "UPDATE "
+            + s
+            + "aggregator_meta SET value = '"
+            + SCHEMA_VERSION
+            + "' WHERE key = 'schema_version'");
+  }
+
+  /**
+   * The counters must add up, and agree with the rows: a count of the events, in the same snapshot
+   * as the counters (one statement), so that writers of other nodes cannot come between.
+   */
   private void checkCounters(Statement st) throws SQLException {
     String s = "\"" + schema + "\".";
     try (ResultSet rs =
         st.executeQuery(
-            "SELECT c.received, c.unique_processed, c.duplicate_dropped,"
-                + " (SELECT coalesce(sum(event_count), 0) FROM "
+            "SELECT c.received, c.unique_processed, c.duplicate_dropped, c.expired,"
+                + " c.payload_conflicts, (SELECT coalesce(sum(event_count), 0) FROM "
                 + s
-                + "topics) FROM "
+                + "topics), (SELECT count(*) FROM "
+                + s
+                + "events) FROM "
                 + s
                 + "counters c WHERE id = 1")) {
       if (!rs.next()) {
@@ -482,8 +604,17 @@ public final class PostgresDedupStore implements DedupStore {
       long received = rs.getLong(1);
       long unique = rs.getLong(2);
       long duplicates = rs.getLong(3);
-      long topicSum = rs.getLong(4);
-      if (received != unique + duplicates || topicSum != unique) {
+      long expired = rs.getLong(4);
+      long conflicts = rs.getLong(5);
+      long topicSum = rs.getLong(6);
+      long rows = rs.getLong(7);
+      long stored = unique - expired;
+      if (received != unique + duplicates
+          || expired < 0
+          || stored < 0
+          || conflicts < 0
+          || conflicts > duplicates
+          || topicSum != stored) {
         throw new StoreException(
             "cannot open "
                 + describe()
@@ -493,9 +624,54 @@ public final class PostgresDedupStore implements DedupStore {
                 + unique
                 + ", duplicate_dropped "
                 + duplicates
+                + ", expired "
+                + expired
+                + ", payload_conflicts "
+                + conflicts
                 + ", sum of topic counts "
                 + topicSum);
       }
+      if (rows != stored) {
+        throw new StoreException(
+            "cannot open "
+                + describe()
+                + ": the store is inconsistent: its counters say "
+                + stored
+                + " events are stored (unique_processed "
+                + unique
+                + " - expired "
+                + expired
+                + ") but the events table holds "
+                + rows
+                + "; refusing to serve counters that disagree with the data");
+      }
+    }
+  }
+
+  @Override
+  public void retain(Retention retention) {
+    this.retention = Objects.requireNonNull(retention, "retention");
+    this.expiryView = null; // read afresh by the next nextExpiry()
+  }
+
+  /** Events whose received_ns is at or below this have expired by age; MIN_VALUE: none. */
+  private static long cutoff(Retention r) {
+    return r == null ? Long.MIN_VALUE : EpochNanos.of(r.expiredUpTo(r.clock().instant()));
+  }
+
+  /** The state of one append's transaction, shared by its steps. */
+  private static final class Work {
+    long expiredBelow; // every row below this seq is deleted
+    long lastReceivedNs; // received_ns of the newest claim
+    int stepLeft; // how many more expired rows this transaction may delete
+    int accepted;
+    int removed;
+    final Map<Long, Integer> topicDeltas = new LinkedHashMap<>();
+
+    Work(long expiredBelow, long lastReceivedNs, int step) {
+      this.expiredBelow = expiredBelow;
+      this.lastReceivedNs = lastReceivedNs;
+      this.stepLeft = step;
     }
   }
 
@@ -505,18 +681,25 @@ public final class PostgresDedupStore implements DedupStore {
       throw new StoreException(describe() + " is closed");
     }
     int n = batch.size();
-    if (n == 0) {
+    Retention r = retention;
+    if (n == 0 && r == null) {
       return List.of();
     }
+    long cutoff = cutoff(r);
     Outcome[] outcomes = new Outcome[n];
+    List<Integer> conflicts = new ArrayList<>(0);
     // First occurrence of each key in the batch; later ones are duplicates without asking.
     Map<Key, Integer> firstIndex = new HashMap<>(n * 2);
     List<Integer> candidates = new ArrayList<>(n);
     List<String> newTopics = new ArrayList<>(0);
     for (int i = 0; i < n; i++) {
       PendingEvent e = batch.get(i);
-      if (firstIndex.putIfAbsent(new Key(e.topic(), e.eventId()), i) != null) {
+      Integer first = firstIndex.putIfAbsent(new Key(e.topic(), e.eventId()), i);
+      if (first != null) {
         outcomes[i] = Outcome.DUPLICATE;
+        if (!e.samePayload(batch.get(first).payloadJson())) {
+          conflicts.add(i);
+        }
       } else {
         candidates.add(i);
         if (!topicIds.containsKey(e.topic()) && !newTopics.contains(e.topic())) {
@@ -525,40 +708,93 @@ public final class PostgresDedupStore implements DedupStore {
       }
     }
     Map<String, Long> batchTopicIds = new HashMap<>();
+    ExpiryView view = null;
     try (Connection c = pool.getConnection()) {
       c.setAutoCommit(false);
       try {
-        try (Statement st = c.createStatement()) {
-          st.executeQuery(lockCounters).close();
+        Work w;
+        long stored;
+        try (Statement st = c.createStatement();
+            ResultSet rs = st.executeQuery(lockCounters)) {
+          rs.next();
+          stored = rs.getLong(1);
+          long last = rs.getLong(2);
+          boolean none = rs.wasNull(); // no event was ever claimed
+          w =
+              new Work(
+                  rs.getLong(3),
+                  none ? Long.MIN_VALUE : last,
+                  r == null ? 0 : Math.max(MIN_EXPIRY_STEP, 2 * n));
+        }
+        if (r != null && r.limitsAge()) {
+          // Before the claim: a key whose event expired must find its row gone.
+          removeOldest(c, w, w.stepLeft, cutoff);
         }
         if (!newTopics.isEmpty()) {
           resolveTopics(c, newTopics, batchTopicIds);
         }
-        int accepted = 0;
-        Map<Long, Integer> addedPerTopic = new LinkedHashMap<>();
         for (int from = 0; from < candidates.size(); from += INSERT_CHUNK) {
           List<Integer> chunk =
               candidates.subList(from, Math.min(from + INSERT_CHUNK, candidates.size()));
-          accepted +=
-              insertChunk(c, batch, chunk, batchTopicIds, firstIndex, outcomes, addedPerTopic);
+          insertChunk(c, batch, chunk, batchTopicIds, firstIndex, outcomes, w);
         }
-        if (!addedPerTopic.isEmpty()) {
+        List<Integer> storedDuplicates = new ArrayList<>(0);
+        for (int i : candidates) {
+          if (outcomes[i] == Outcome.DUPLICATE) {
+            storedDuplicates.add(i);
+          }
+        }
+        if (!storedDuplicates.isEmpty()) {
+          checkStoredDuplicates(
+              c,
+              batch,
+              storedDuplicates,
+              cutoff,
+              batchTopicIds,
+              firstIndex,
+              outcomes,
+              conflicts,
+              w);
+        }
+        if (r != null && r.limitsCount()) {
+          long excess = stored + w.accepted - w.removed - r.maxEvents();
+          if (excess > 0 && w.stepLeft > 0) {
+            removeOldest(c, w, (int) Math.min(excess, w.stepLeft), Long.MAX_VALUE);
+          }
+        }
+        List<Long> topics = new ArrayList<>();
+        List<Long> deltas = new ArrayList<>();
+        w.topicDeltas.forEach(
+            (tid, delta) -> {
+              if (delta != 0) {
+                topics.add(tid);
+                deltas.add((long) delta);
+              }
+            });
+        if (!topics.isEmpty()) {
           try (PreparedStatement ps = c.prepareStatement(addToTopics)) {
-            ps.setArray(1, c.createArrayOf("bigint", addedPerTopic.keySet().toArray(new Long[0])));
-            ps.setArray(
-                2,
-                c.createArrayOf(
-                    "bigint",
-                    addedPerTopic.values().stream().map(Integer::longValue).toArray(Long[]::new)));
+            ps.setArray(1, c.createArrayOf("bigint", topics.toArray(new Long[0])));
+            ps.setArray(2, c.createArrayOf("bigint", deltas.toArray(new Long[0])));
             ps.executeUpdate();
           }
         }
         beforeCountersForTest.run();
         try (PreparedStatement ps = c.prepareStatement(addToCounters)) {
           ps.setLong(1, n);
-          ps.setLong(2, accepted);
-          ps.setLong(3, n - accepted);
+          ps.setLong(2, w.accepted);
+          ps.setLong(3, n - w.accepted);
+          ps.setLong(4, w.removed);
+          ps.setLong(5, conflicts.size());
+          if (w.lastReceivedNs == Long.MIN_VALUE) {
+            ps.setNull(6, java.sql.Types.BIGINT);
+          } else {
+            ps.setLong(6, w.lastReceivedNs);
+          }
+          ps.setLong(7, w.expiredBelow);
           ps.executeUpdate();
+        }
+        if (r != null) {
+          view = readExpiryView(c);
         }
         c.commit();
       } catch (SQLException | RuntimeException e) {
@@ -569,7 +805,165 @@ public final class PostgresDedupStore implements DedupStore {
       throw failure("cannot append a batch of " + n + " events to", e);
     }
     topicIds.putAll(batchTopicIds); // committed now
-    return Arrays.asList(outcomes);
+    if (view != null) {
+      expiryView = view;
+    }
+    return new AppendResult(Arrays.asList(outcomes), conflicts);
+  }
+
+  /**
+   * Deletes up to {@code limit} of the oldest rows, those with received_ns at or below {@code
+   * cutoff} (all of them for MAX_VALUE): a prefix, since received_ns never decreases with seq.
+   */
+  private void removeOldest(Connection c, Work w, int limit, long cutoff) throws SQLException {
+    if (limit <= 0) {
+      return;
+    }
+    int count = 0;
+    long last = -1;
+    try (PreparedStatement ps = c.prepareStatement(deleteOldest)) {
+      ps.setLong(1, w.expiredBelow);
+      ps.setInt(2, limit);
+      ps.setLong(3, cutoff);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          last = Math.max(last, rs.getLong(1));
+          w.topicDeltas.merge(rs.getLong(2), -1, Integer::sum);
+          count++;
+        }
+      }
+    }
+    if (count > 0) {
+      w.removed += count;
+      w.stepLeft -= count;
+      w.expiredBelow = last + 1;
+    }
+  }
+
+  /**
+   * The batch's keys that the claim found stored: reads their rows (one probe of the unique index
+   * each) to compare payloads; a row that expired by age but was not deleted yet is deleted now and
+   * its key claimed again, so that it is accepted as the retention says.
+   */
+  private void checkStoredDuplicates(
+      Connection c,
+      List<PendingEvent> batch,
+      List<Integer> duplicates,
+      long cutoff,
+      Map<String, Long> batchTopicIds,
+      Map<Key, Integer> firstIndex,
+      Outcome[] outcomes,
+      List<Integer> conflicts,
+      Work w)
+      throws SQLException {
+    Long[] topic = new Long[duplicates.size()];
+    String[] id = new String[duplicates.size()];
+    Map<Long, String> namesById = new HashMap<>();
+    for (int k = 0; k < duplicates.size(); k++) {
+      PendingEvent e = batch.get(duplicates.get(k));
+      topic[k] = topicId(e.topic(), batchTopicIds);
+      namesById.put(topic[k], e.topic());
+      id[k] = e.eventId();
+    }
+    Map<Key, Long> receivedNs = new HashMap<>();
+    Map<Key, String> payloads = new HashMap<>();
+    try (PreparedStatement ps = c.prepareStatement(selectStoredKeys)) {
+      ps.setArray(1, c.createArrayOf("bigint", topic));
+      ps.setArray(2, c.createArrayOf("text", id));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          Key key = new Key(namesById.get(rs.getLong(1)), rs.getString(2));
+          receivedNs.put(key, rs.getLong(3));
+          payloads.put(key, rs.getString(4));
+        }
+      }
+    }
+    List<Integer> expired = new ArrayList<>(0);
+    for (int i : duplicates) {
+      PendingEvent e = batch.get(i);
+      Key key = new Key(e.topic(), e.eventId());
+      Long stored = receivedNs.get(key);
+      if (stored == null) {
+        throw new StoreException(
+            describe() + ": the claim refused a key that is not stored: " + key);
+      }
+      if (stored <= cutoff) {
+        expired.add(i);
+      } else if (!e.samePayload(payloads.get(key))) {
+        conflicts.add(i);
+      }
+    }
+    if (expired.isEmpty()) {
+      return;
+    }
+    Long[] expiredTopic = new Long[expired.size()];
+    String[] expiredId = new String[expired.size()];
+    for (int k = 0; k < expired.size(); k++) {
+      PendingEvent e = batch.get(expired.get(k));
+      expiredTopic[k] = topicId(e.topic(), batchTopicIds);
+      expiredId[k] = e.eventId();
+    }
+    try (PreparedStatement ps = c.prepareStatement(deleteStoredKeys)) {
+      ps.setArray(1, c.createArrayOf("bigint", expiredTopic));
+      ps.setArray(2, c.createArrayOf("text", expiredId));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          w.topicDeltas.merge(rs.getLong(1), -1, Integer::sum);
+          w.removed++;
+        }
+      }
+    }
+    insertChunk(c, batch, expired, batchTopicIds, firstIndex, outcomes, w);
+    for (int i : expired) {
+      if (outcomes[i] != Outcome.ACCEPTED) {
+        throw new StoreException(describe() + ": an expired key was not claimed again");
+      }
+    }
+  }
+
+  private Long topicId(String topic, Map<String, Long> batchTopicIds) {
+    Long tid = topicIds.get(topic);
+    return tid != null ? tid : batchTopicIds.get(topic);
+  }
+
+  /** The stored count and the received_ns of the oldest stored event, as {@code c} sees them. */
+  private ExpiryView readExpiryView(Connection c) throws SQLException {
+    try (Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(selectExpiryView)) {
+      rs.next();
+      return new ExpiryView(rs.getLong(1), rs.getLong(2), System.nanoTime());
+    }
+  }
+
+  /**
+   * As of this node's last transaction, or of a read when that is more than a second old: other
+   * nodes store and expire events too.
+   */
+  @Override
+  public Optional<Instant> nextExpiry() {
+    Retention r = retention;
+    if (r == null) {
+      return Optional.empty();
+    }
+    ExpiryView v = expiryView;
+    if (v == null || System.nanoTime() - v.seenAtNanos() > EXPIRY_VIEW_NANOS) {
+      try (Connection c = pool.getConnection()) {
+        v = readExpiryView(c);
+      } catch (SQLException e) {
+        throw failure("cannot read the oldest event of", e);
+      }
+      expiryView = v;
+    }
+    if (v.stored() == 0) {
+      return Optional.empty();
+    }
+    if (v.stored() > r.maxEvents()) {
+      return Optional.of(Instant.MIN);
+    }
+    if (!r.limitsAge()) {
+      return Optional.empty();
+    }
+    return Optional.of(r.expiresAt(EpochNanos.toInstant(v.oldestReceivedNs())));
   }
 
   /** Inserts the batch's unknown topics in first-seen order and reads back their ids. */
@@ -594,14 +988,14 @@ public final class PostgresDedupStore implements DedupStore {
   }
 
   /** The claim: inserts the chunk's keys, and each key that comes back is ACCEPTED. */
-  private int insertChunk(
+  private void insertChunk(
       Connection c,
       List<PendingEvent> batch,
       List<Integer> chunk,
       Map<String, Long> batchTopicIds,
       Map<Key, Integer> firstIndex,
       Outcome[] outcomes,
-      Map<Long, Integer> addedPerTopic)
+      Work w)
       throws SQLException {
     int m = chunk.size();
     Long[] topic = new Long[m];
@@ -610,13 +1004,11 @@ public final class PostgresDedupStore implements DedupStore {
     String[] source = new String[m];
     String[] payload = new String[m];
     String[] received = new String[m];
+    Long[] receivedNs = new Long[m];
     Map<Long, String> namesById = new HashMap<>();
     for (int k = 0; k < m; k++) {
       PendingEvent e = batch.get(chunk.get(k));
-      Long tid = topicIds.get(e.topic());
-      if (tid == null) {
-        tid = batchTopicIds.get(e.topic());
-      }
+      Long tid = topicId(e.topic(), batchTopicIds);
       topic[k] = tid;
       namesById.put(tid, e.topic());
       id[k] = e.eventId();
@@ -624,9 +1016,11 @@ public final class PostgresDedupStore implements DedupStore {
       source[k] = e.source();
       payload[k] = e.payloadJson();
       received[k] = IsoTimestamps.format(e.receivedAt());
+      // Never below an earlier claim's: the rows expire in seq order (see the design notes).
+      w.lastReceivedNs = Math.max(w.lastReceivedNs, EpochNanos.of(e.receivedAt()));
+      receivedNs[k] = w.lastReceivedNs;
       outcomes[chunk.get(k)] = Outcome.DUPLICATE; // until its key comes back
     }
-    int accepted = 0;
     try (PreparedStatement ps = c.prepareStatement(insertEvents)) {
       ps.setArray(1, c.createArrayOf("bigint", topic));
       ps.setArray(2, c.createArrayOf("text", id));
@@ -634,6 +1028,7 @@ public final class PostgresDedupStore implements DedupStore {
       ps.setArray(4, c.createArrayOf("text", source));
       ps.setArray(5, c.createArrayOf("text", payload));
       ps.setArray(6, c.createArrayOf("text", received));
+      ps.setArray(7, c.createArrayOf("bigint", receivedNs));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           long tid = rs.getLong(1);
@@ -643,12 +1038,11 @@ public final class PostgresDedupStore implements DedupStore {
                 describe() + ": the insert returned a key it was not given: " + rs.getString(2));
           }
           outcomes[index] = Outcome.ACCEPTED;
-          addedPerTopic.merge(tid, 1, Integer::sum);
-          accepted++;
+          w.topicDeltas.merge(tid, 1, Integer::sum);
+          w.accepted++;
         }
       }
     }
-    return accepted;
   }
 
   private record Key(String topic, String eventId) {}
@@ -669,7 +1063,8 @@ public final class PostgresDedupStore implements DedupStore {
         PreparedStatement ps = c.prepareStatement(asc ? selectAscending : selectDescending)) {
       ps.setString(1, query.topic());
       ps.setLong(2, after >= 0 ? after : (asc ? 0 : Long.MAX_VALUE));
-      ps.setInt(3, query.limit() + 1); // one more tells whether there is a next page
+      ps.setLong(3, cutoff(retention));
+      ps.setInt(4, query.limit() + 1); // one more tells whether there is a next page
       List<StoredEvent> events = new ArrayList<>(query.limit());
       long lastSeq = 0;
       boolean more = false;
@@ -705,17 +1100,21 @@ public final class PostgresDedupStore implements DedupStore {
       long received = 0;
       long unique = 0;
       long duplicates = 0;
+      long expired = 0;
+      long conflicts = 0;
       Map<String, Long> topics = new LinkedHashMap<>();
       while (rs.next()) {
         received = rs.getLong(1);
         unique = rs.getLong(2);
         duplicates = rs.getLong(3);
-        String name = rs.getString(4);
+        expired = rs.getLong(4);
+        conflicts = rs.getLong(5);
+        String name = rs.getString(6);
         if (name != null) {
-          topics.put(name, rs.getLong(5));
+          topics.put(name, rs.getLong(7));
         }
       }
-      return new StoreStats(received, unique, duplicates, topics);
+      return new StoreStats(received, unique, duplicates, expired, conflicts, topics);
     } catch (SQLException e) {
       throw failure("cannot read the counters of", e);
     }

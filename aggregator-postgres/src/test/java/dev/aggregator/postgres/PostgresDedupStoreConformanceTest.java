@@ -1,18 +1,26 @@
 package dev.aggregator.postgres;
 
 import dev.aggregator.store.DedupStore;
-import dev.aggregator.store.DedupStoreConformanceTest;
+import dev.aggregator.store.DurableDedupStoreConformanceTest;
 import dev.aggregator.testing.RequiresPostgres;
 import org.junit.jupiter.api.AfterEach;
 
-/** The shared DedupStore contract, on the real PostgreSQL, in a fresh schema per test. */
+/**
+ * The shared DedupStore contract, restarts included, on the real PostgreSQL, in a fresh schema per
+ * test.
+ */
 @RequiresPostgres
-class PostgresDedupStoreConformanceTest extends DedupStoreConformanceTest {
+class PostgresDedupStoreConformanceTest extends DurableDedupStoreConformanceTest {
   private String schema;
 
   @Override
   protected DedupStore openEmptyStore() {
     schema = PostgresTestDatabase.freshSchema();
+    return openSameStore();
+  }
+
+  @Override
+  protected DedupStore openSameStore() {
     return PostgresDedupStore.builder(PostgresTestDatabase.URL).schema(schema).open();
   }
 

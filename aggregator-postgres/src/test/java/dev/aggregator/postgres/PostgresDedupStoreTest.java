@@ -126,9 +126,9 @@ class PostgresDedupStoreTest {
   void open_newerSchemaVersion_failsAskingForUpgrade() {
     open().close();
     PostgresTestDatabase.execute(
-        "UPDATE \"" + schema + "\".aggregator_meta SET value = '2' WHERE key = 'schema_version'");
+        "UPDATE \"" + schema + "\".aggregator_meta SET value = '3' WHERE key = 'schema_version'");
     StoreException e = assertThrows(StoreException.class, this::open);
-    assertTrue(e.getMessage().contains("schema version 2 is newer"), e.getMessage());
+    assertTrue(e.getMessage().contains("schema version 3 is newer"), e.getMessage());
   }
 
   @Test
