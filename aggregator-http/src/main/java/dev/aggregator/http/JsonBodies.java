@@ -178,6 +178,10 @@ final class JsonBodies {
         g.writeStringField("event_id", events.get(i).eventId());
         g.writeStringField(
             "status", result.outcome(i) == Outcome.ACCEPTED ? "accepted" : "duplicate");
+        if (result.conflict(i)) {
+          // The same key came with another payload; the stored event is unchanged.
+          g.writeBooleanField("conflict", true);
+        }
         g.writeEndObject();
       }
       g.writeEndArray();

@@ -121,6 +121,17 @@ final class Prometheus {
         "aggregator_events_duplicate_total",
         "Events dropped as duplicates.",
         s.duplicateDropped());
+    gauge(out, "aggregator_events_stored", "Events stored now (unique less expired).", s.stored());
+    counter(
+        out,
+        "aggregator_events_expired_total",
+        "Events removed by the retention or the cap on stored events.",
+        s.expired());
+    counter(
+        out,
+        "aggregator_payload_conflicts_total",
+        "Duplicates whose payload differed from the stored event's.",
+        s.payloadConflicts());
     topicSeries(out, s.topicCounts());
     gauge(out, "aggregator_queue_size", "Events accepted and not yet committed.", s.queueSize());
     gauge(out, "aggregator_queue_capacity", "The most events the queue holds.", s.queueCapacity());

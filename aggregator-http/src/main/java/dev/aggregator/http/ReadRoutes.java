@@ -110,6 +110,9 @@ final class ReadRoutes {
     body.put("received", s.received());
     body.put("unique_processed", s.uniqueProcessed());
     body.put("duplicate_dropped", s.duplicateDropped());
+    body.put("stored", s.stored());
+    body.put("expired", s.expired());
+    body.put("payload_conflicts", s.payloadConflicts());
     ArrayNode topics = body.putArray("topics");
     s.topics().forEach(topics::add);
     ObjectNode counts = body.putObject("topic_counts");

@@ -184,6 +184,10 @@ class DashboardBrowserIT {
     waitForText("unique", "50");
     waitForText("duplicates", "10");
     waitForText("dup-rate", "16.7 %");
+    waitForText("stored", "50");
+    waitForText("expired", "0");
+    // The ten orders sent again carry another payload (no "sku"): each is a conflict.
+    waitForText("conflicts", "10");
     waitFor(
         "the rate chart to show accepted and duplicate events",
         d ->

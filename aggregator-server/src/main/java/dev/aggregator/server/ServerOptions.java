@@ -3,6 +3,7 @@ package dev.aggregator.server;
 import dev.aggregator.http.AggregatorServer;
 import dev.aggregator.sqlite.SqliteDedupStore;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -94,6 +95,29 @@ final class ServerOptions {
           "Most events accepted and not yet committed; beyond it publishes get 503 queue_full."
               + " Env QUEUE_MAX_SIZE. Default: ${DEFAULT-VALUE}.")
   int queueCapacity;
+
+  @Option(
+      names = "--retention",
+      paramLabel = "DURATION",
+      defaultValue = "${env:AGGREGATOR_RETENTION}",
+      converter = RetentionOption.class,
+      description =
+          "Keep events this long after they were received (90s, 15m, 12h, 7d), then remove them"
+              + " with their keys: a key is a duplicate exactly while its event is kept. Env"
+              + " AGGREGATOR_RETENTION. Default: for ever.")
+  Duration retention;
+
+  @Option(
+      names = "--max-stored-events",
+      paramLabel = "N",
+      defaultValue = "${env:AGGREGATOR_MAX_STORED_EVENTS}",
+      description =
+          "Keep at most this many events; the oldest beyond it are removed with their keys. Env"
+              + " AGGREGATOR_MAX_STORED_EVENTS. Default: no limit.")
+  String maxStoredEventsText;
+
+  /** {@code --max-stored-events}, read by {@link #normalize()}; null for no limit. */
+  Long maxStoredEvents;
 
   @Option(
       names = "--max-batch",
@@ -221,6 +245,20 @@ final class ServerOptions {
           "--log-level must be TRACE, DEBUG, INFO, WARN or ERROR, was '" + logLevel + "'");
     }
     logLevel = level;
+    maxStoredEventsText = blankToNull(maxStoredEventsText);
+    if (maxStoredEventsText != null) {
+      try {
+        maxStoredEvents = Long.parseLong(maxStoredEventsText);
+      } catch (NumberFormatException e) {
+        maxStoredEvents = 0L;
+      }
+      if (maxStoredEvents < 1) {
+        throw new IllegalArgumentException(
+            "--max-stored-events must be a whole number, at least 1, was '"
+                + maxStoredEventsText
+                + "'");
+      }
+    }
     if (maxEvents > queueCapacity) {
       throw new IllegalArgumentException(
           "--max-events "

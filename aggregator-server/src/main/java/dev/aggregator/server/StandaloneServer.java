@@ -40,13 +40,18 @@ final class StandaloneServer implements AutoCloseable {
   StandaloneServer(ServerOptions o) {
     try {
       store = parts.add(Backends.openStore(o.store, o.db, o.sync));
-      aggregator =
-          parts.add(
-              EventAggregator.builder()
-                  .store(store)
-                  .queueCapacity(o.queueCapacity)
-                  .maxBatchSize(o.maxBatch)
-                  .build());
+      EventAggregator.Builder ab =
+          EventAggregator.builder()
+              .store(store)
+              .queueCapacity(o.queueCapacity)
+              .maxBatchSize(o.maxBatch);
+      if (o.retention != null) {
+        ab.retention(o.retention);
+      }
+      if (o.maxStoredEvents != null) {
+        ab.maxStoredEvents(o.maxStoredEvents);
+      }
+      aggregator = parts.add(ab.build());
       forwarder = o.forward == null ? null : parts.add(RedisStreamForwarder.open(o.forward));
       source = o.source == null ? null : parts.add(source(o, aggregator));
       AggregatorServer.Builder b =
@@ -117,6 +122,18 @@ final class StandaloneServer implements AutoCloseable {
     }
     if (forwarder != null) {
       out.println("forward: POST /publish appends to the stream " + forwarder.stream());
+    }
+    if (o.retention != null || o.maxStoredEvents != null) {
+      out.println(
+          "retention: "
+              + (o.retention != null
+                  ? o.retention.toString().substring(2).toLowerCase(java.util.Locale.ROOT)
+                  : "none")
+              + ", at most "
+              + (o.maxStoredEvents != null ? o.maxStoredEvents + " events" : "any number of events")
+              + " (a key is a duplicate while its event is kept; "
+              + s.expired()
+              + " expired so far)");
     }
     out.println("log: " + o.logFile.toAbsolutePath());
     out.flush();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -55,5 +56,36 @@ class ServerOptionsTest {
     assertEquals(null, o.store);
     assertEquals(null, o.source);
     assertEquals(null, o.forward);
+  }
+
+  @Test
+  void retention_numberAndUnit_orIso_parsed() {
+    assertEquals(java.time.Duration.ofSeconds(90), parse("--retention", "90s").retention);
+    assertEquals(java.time.Duration.ofMinutes(15), parse("--retention", "15m").retention);
+    assertEquals(java.time.Duration.ofHours(12), parse("--retention", "12h").retention);
+    assertEquals(java.time.Duration.ofDays(7), parse("--retention", "7d").retention);
+    assertEquals(java.time.Duration.ofHours(36), parse("--retention", "PT36H").retention);
+    if (System.getenv("AGGREGATOR_RETENTION") == null) {
+      assertEquals(null, parse().retention, "keep for ever by default");
+    }
+  }
+
+  @Test
+  void retention_badOrZero_refusedNamingTheValue() {
+    for (String bad : List.of("7 days", "0s", "-5m", "12x")) {
+      CommandLine.ParameterException e =
+          assertThrows(CommandLine.ParameterException.class, () -> parse("--retention", bad));
+      assertTrue(e.getMessage().contains("'" + bad + "'"), e.getMessage());
+    }
+  }
+
+  @Test
+  void maxStoredEvents_wholePositiveNumber_elseRefused() {
+    ServerOptions ok = parse("--max-stored-events", "1000000");
+    ok.normalize();
+    assertEquals(1_000_000L, ok.maxStoredEvents);
+    ServerOptions zero = parse("--max-stored-events", "0");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, zero::normalize);
+    assertTrue(e.getMessage().contains("'0'"), e.getMessage());
   }
 }

@@ -107,6 +107,9 @@
     setText($('received'), fmt.format(s.received));
     setText($('unique'), fmt.format(s.unique_processed));
     setText($('duplicates'), fmt.format(s.duplicate_dropped));
+    setText($('stored'), fmt.format(s.stored));
+    setText($('expired'), fmt.format(s.expired));
+    setText($('conflicts'), fmt.format(s.payload_conflicts));
     var decided = s.unique_processed + s.duplicate_dropped;
     setText($('dup-rate'), decided ? fmt1.format(100 * s.duplicate_dropped / decided) + ' %' : '–');
     setText($('queue'), fmt.format(s.queue_size) + ' / ' + fmt.format(s.queue_capacity));
