@@ -110,7 +110,7 @@ public final class Main implements Callable<Integer> {
           "aggregator-server stopped: "
               + last.received()
               + " received, "
-              + last.uniqueProcessed()
+              + last.stored()
               + " stored, all committed");
       status = 0;
     } catch (RuntimeException e) {
