@@ -28,13 +28,12 @@ import redis.clients.jedis.exceptions.JedisException;
  * key does not exist yet (default: a stream, created with the group), and is refused if the key
  * holds the other type. A key of any other type is refused.
  *
- * <p><b>A stream</b> is read as {@link RedisStreamSource} reads it: consumer group {@code group}
- * (default {@value #DEFAULT_GROUP}), XACK after the commit, XAUTOCLAIM of entries idle longer than
- * the claim timeout; an entry holds one event, as JSON in the field {@value
- * RedisStreamForwarder#FIELD} or as the flat fields {@code topic}, {@code event_id}, {@code
- * timestamp}, {@code source}, {@code payload}. Dead letters are entries of the stream {@code
- * <key>:dead-letter}: every original field, plus {@code reason}, {@code id}, {@code group}, {@code
- * consumer}.
+ * <p><b>A stream</b> is read through a consumer group: {@code group} (default {@value
+ * #DEFAULT_GROUP}), XACK after the commit, XAUTOCLAIM of entries idle longer than the claim
+ * timeout; an entry holds one event, as JSON in the field {@value RedisStreamForwarder#FIELD} or as
+ * the flat fields {@code topic}, {@code event_id}, {@code timestamp}, {@code source}, {@code
+ * payload}. Dead letters are entries of the stream {@code <key>:dead-letter}: every original field,
+ * plus {@code reason}, {@code id}, {@code group}, {@code consumer}.
  *
  * <p><b>A list</b> is read as a reliable queue, as publishers fill it with {@code RPUSH key json}:
  * an item is the JSON of one event or an array of events' JSON, all or nothing (one invalid event

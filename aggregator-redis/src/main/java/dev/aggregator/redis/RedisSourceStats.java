@@ -1,8 +1,8 @@
 package dev.aggregator.redis;
 
 /**
- * What a {@link RedisSource} or {@link RedisStreamSource} has done since it started. A unit is a
- * stream entry or a list item; a list item may hold several events.
+ * What a {@link RedisSource} has done since it started. A unit is a stream entry or a list item; a
+ * list item may hold several events.
  *
  * @param delivered units read (new, own pending or reclaimed)
  * @param accepted events stored as new

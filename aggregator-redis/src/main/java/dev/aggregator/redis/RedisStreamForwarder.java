@@ -19,9 +19,9 @@ import redis.clients.jedis.params.XAddParams;
 
 /**
  * The publisher side of the Redis transport: appends events to a stream, one entry per event with
- * the field {@value #FIELD} holding the event's JSON, for {@link RedisStreamSource} consumers to
- * store. A server started with {@code --forward redis://host:port/stream} answers {@code POST
- * /publish} with this (202 and the stream ids).
+ * the field {@value #FIELD} holding the event's JSON, for {@link RedisSource} consumers to store. A
+ * server started with {@code --forward redis://host:port/stream} answers {@code POST /publish} with
+ * this (202 and the stream ids).
  *
  * <pre>{@code
  * try (RedisStreamForwarder forwarder = RedisStreamForwarder.open("redis://127.0.0.1:6379/events")) {

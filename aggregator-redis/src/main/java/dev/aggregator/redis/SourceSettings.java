@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * The options of a Redis source, checked when set; shared by the builders of {@link RedisSource}
- * and {@link RedisStreamSource} so both accept and default the same values.
+ * The options of a Redis source, checked when set; shared by the builders of {@link RedisSource} so
+ * every source accepts and defaults the same values.
  */
 final class SourceSettings {
   /** {@code null} until set: then the URL's {@code group} parameter, else the default group. */

@@ -53,7 +53,7 @@ class RedisConsumerKillTest {
     for (ConsumerChild c : children) {
       c.process().destroyForcibly();
     }
-    redis.del(stream, stream + RedisStreamSource.DEAD_LETTER_SUFFIX);
+    redis.del(stream, stream + RedisSource.DEAD_LETTER_SUFFIX);
     redis.close();
     PostgresTestDatabase.drop(schema);
   }
@@ -140,7 +140,7 @@ class RedisConsumerKillTest {
       Supplier<Object> state =
           () ->
               "pending="
-                  + redis.xpending(stream, RedisStreamSource.DEFAULT_GROUP).getTotal()
+                  + redis.xpending(stream, RedisSource.DEFAULT_GROUP).getTotal()
                   + " stats="
                   + observer.stats();
       await(
@@ -149,7 +149,7 @@ class RedisConsumerKillTest {
           () ->
               observer.stats().received() >= TOTAL
                   && observer.stats().uniqueProcessed() == UNIQUE
-                  && redis.xpending(stream, RedisStreamSource.DEFAULT_GROUP).getTotal() == 0,
+                  && redis.xpending(stream, RedisSource.DEFAULT_GROUP).getTotal() == 0,
           state);
 
       Map<String, Long> survivorStats = survivor.stop(WAIT);
@@ -176,8 +176,8 @@ class RedisConsumerKillTest {
           UNIQUE,
           PostgresTestDatabase.queryLong(
               "SELECT count(DISTINCT (topic_id, event_id)) FROM " + events));
-      assertEquals(0, redis.xpending(stream, RedisStreamSource.DEFAULT_GROUP).getTotal());
-      assertEquals(0, redis.exists(stream + RedisStreamSource.DEAD_LETTER_SUFFIX) ? 1 : 0);
+      assertEquals(0, redis.xpending(stream, RedisSource.DEFAULT_GROUP).getTotal());
+      assertEquals(0, redis.exists(stream + RedisSource.DEAD_LETTER_SUFFIX) ? 1 : 0);
       assertNotNull(stats.topicCounts().get("topic-0"));
       System.out.println(
           "kill test: in hand at kill "

@@ -216,11 +216,6 @@ class RedisListSourceTest {
     IllegalArgumentException group =
         assertThrows(IllegalArgumentException.class, () -> source(aggregator, "?group=g").start());
     assertTrue(group.getMessage().contains("group applies to streams"), group.getMessage());
-    IllegalArgumentException legacy =
-        assertThrows(
-            IllegalArgumentException.class,
-            () -> RedisStreamSource.builder(RedisTestSupport.url(list), aggregator).start());
-    assertTrue(legacy.getMessage().contains("RedisSource"), legacy.getMessage());
     IllegalArgumentException badType =
         assertThrows(
             IllegalArgumentException.class,

@@ -53,7 +53,7 @@ class RedisStreamSourceTest {
     for (int i = toClose.size() - 1; i >= 0; i--) {
       toClose.get(i).close();
     }
-    redis.del(stream, stream + RedisStreamSource.DEAD_LETTER_SUFFIX);
+    redis.del(stream, stream + RedisSource.DEAD_LETTER_SUFFIX);
     redis.close();
   }
 
@@ -66,8 +66,8 @@ class RedisStreamSourceTest {
     return closeLater(EventAggregator.builder().store(store).build());
   }
 
-  private RedisStreamSource.Builder source(EventAggregator aggregator) {
-    return RedisStreamSource.builder(RedisTestSupport.url(stream), aggregator)
+  private RedisSource.Builder source(EventAggregator aggregator) {
+    return RedisSource.builder(RedisTestSupport.url(stream), aggregator)
         .block(Duration.ofMillis(100))
         .retryDelay(Duration.ofMillis(50));
   }
@@ -77,7 +77,7 @@ class RedisStreamSourceTest {
   }
 
   private long pending() {
-    return redis.xpending(stream, RedisStreamSource.DEFAULT_GROUP).getTotal();
+    return redis.xpending(stream, RedisSource.DEFAULT_GROUP).getTotal();
   }
 
   private static List<Event> events(int unique, int duplicates) {
@@ -128,7 +128,7 @@ class RedisStreamSourceTest {
   @Test
   void source_forwardedEvents_storedOnceAndAllAcked() {
     EventAggregator aggregator = aggregator(new InMemoryDedupStore());
-    RedisStreamSource source = closeLater(source(aggregator).batchSize(128).start());
+    RedisSource source = closeLater(source(aggregator).batchSize(128).start());
     List<Event> events = events(800, 200);
     RedisStreamForwarder forwarder = forwarder();
     for (int i = 0; i < events.size(); i += 100) {
@@ -165,7 +165,7 @@ class RedisStreamSourceTest {
           }
         };
     EventAggregator aggregator = aggregator(blocking);
-    RedisStreamSource source = closeLater(source(aggregator).start());
+    RedisSource source = closeLater(source(aggregator).start());
     forwarder().forward(events(10, 0));
     await("the commit to start", WAIT, () -> appending.getCount() == 0, "");
     // Inside the commit: delivered, not acknowledged.
@@ -179,7 +179,7 @@ class RedisStreamSourceTest {
   @Test
   void source_crashBetweenCommitAndAck_redeliversAndStoreKeepsOne() {
     EventAggregator aggregator = aggregator(new InMemoryDedupStore());
-    RedisStreamSource source = source(aggregator).start();
+    RedisSource source = source(aggregator).start();
     closeLater(source);
     AtomicBoolean crashed = new AtomicBoolean();
     source.loop().beforeAckForTest =
@@ -225,7 +225,7 @@ class RedisStreamSourceTest {
         stream,
         XAddParams.xAddParams(),
         Map.of("event", "{\"topic\":\"t\",\"event_id\":\"ok-2\"}"));
-    RedisStreamSource source = closeLater(source(aggregator).start());
+    RedisSource source = closeLater(source(aggregator).start());
     await(
         "6 entries acked",
         WAIT,
@@ -238,9 +238,7 @@ class RedisStreamSourceTest {
         List.of("ok-1", "ok-2"), page.events().stream().map(e -> e.event().eventId()).toList());
     List<StreamEntry> dead =
         redis.xrange(
-            stream + RedisStreamSource.DEAD_LETTER_SUFFIX,
-            (StreamEntryID) null,
-            (StreamEntryID) null);
+            stream + RedisSource.DEAD_LETTER_SUFFIX, (StreamEntryID) null, (StreamEntryID) null);
     assertEquals(4, dead.size());
     // Entry id -> reason: the parse failures are found first, the rule violations at publish.
     Map<String, String> reasons = new java.util.TreeMap<>();
@@ -275,7 +273,7 @@ class RedisStreamSourceTest {
         Map.of("topic", "orders", "event_id", "o-2", "timestamp", "", "payload", ""));
     // The same key as the first, in the forwarder's form: a duplicate of it.
     forwarder().forward(List.of(Event.of("orders", "o-1")));
-    RedisStreamSource source = closeLater(source(aggregator).start());
+    RedisSource source = closeLater(source(aggregator).start());
     await(
         "3 entries acked",
         WAIT,
@@ -316,7 +314,7 @@ class RedisStreamSourceTest {
     for (Map<String, String> fields : originals) {
       ids.add(redis.xadd(stream, XAddParams.xAddParams(), fields).toString());
     }
-    RedisStreamSource source = closeLater(source(aggregator).start());
+    RedisSource source = closeLater(source(aggregator).start());
     await(
         "4 entries acked",
         WAIT,
@@ -327,9 +325,7 @@ class RedisStreamSourceTest {
     Map<String, Map<String, String>> dead = new java.util.HashMap<>();
     for (StreamEntry d :
         redis.xrange(
-            stream + RedisStreamSource.DEAD_LETTER_SUFFIX,
-            (StreamEntryID) null,
-            (StreamEntryID) null)) {
+            stream + RedisSource.DEAD_LETTER_SUFFIX, (StreamEntryID) null, (StreamEntryID) null)) {
       Map<String, String> f = d.getFields();
       dead.put(f.containsKey("dead_letter_id") ? f.get("dead_letter_id") : f.get("id"), f);
     }
@@ -358,7 +354,7 @@ class RedisStreamSourceTest {
             "id",
             ids.get(0),
             "group",
-            RedisStreamSource.DEFAULT_GROUP,
+            RedisSource.DEFAULT_GROUP,
             "consumer",
             source.consumer()),
         first);
@@ -376,16 +372,16 @@ class RedisStreamSourceTest {
   @Test
   void source_entriesPendingWithADeadConsumer_reclaimedAfterIdleTimeout() {
     forwarder().forward(events(50, 0));
-    redis.xgroupCreate(stream, RedisStreamSource.DEFAULT_GROUP, new StreamEntryID(0, 0), false);
+    redis.xgroupCreate(stream, RedisSource.DEFAULT_GROUP, new StreamEntryID(0, 0), false);
     // "ghost" reads everything and dies without acking.
     redis.xreadGroup(
-        RedisStreamSource.DEFAULT_GROUP,
+        RedisSource.DEFAULT_GROUP,
         "ghost",
         XReadGroupParams.xReadGroupParams().count(100),
         Map.of(stream, StreamEntryID.XREADGROUP_UNDELIVERED_ENTRY));
     assertEquals(50, pending());
     EventAggregator aggregator = aggregator(new InMemoryDedupStore());
-    RedisStreamSource source =
+    RedisSource source =
         closeLater(
             source(aggregator).consumer("survivor").claimIdle(Duration.ofMillis(300)).start());
     await(
@@ -400,7 +396,7 @@ class RedisStreamSourceTest {
   @Test
   void source_streamDeletedWhileRunning_recreatesGroupAndGoesOn() {
     EventAggregator aggregator = aggregator(new InMemoryDedupStore());
-    RedisStreamSource source = closeLater(source(aggregator).start());
+    RedisSource source = closeLater(source(aggregator).start());
     RedisStreamForwarder forwarder = forwarder();
     forwarder.forward(events(5, 0));
     await("5 acked", WAIT, () -> source.stats().acked() == 5, (Supplier<Object>) source::stats);
@@ -425,7 +421,7 @@ class RedisStreamSourceTest {
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> RedisStreamSource.builder("redis://:secret@127.0.0.1:6379", aggregator));
+            () -> RedisSource.builder("redis://:secret@127.0.0.1:6379", aggregator));
     assertTrue(e.getMessage().contains("names no stream"), e.getMessage());
     assertTrue(!e.getMessage().contains("secret"), e.getMessage());
     IllegalArgumentException list =
@@ -441,7 +437,7 @@ class RedisStreamSourceTest {
     RedisTransportException e =
         assertThrows(
             RedisTransportException.class,
-            () -> RedisStreamSource.builder("redis://127.0.0.1:1/orders", aggregator).start());
+            () -> RedisSource.builder("redis://127.0.0.1:1/orders", aggregator).start());
     assertTrue(e.getMessage().contains("redis://127.0.0.1:1/orders"), e.getMessage());
   }
 }
