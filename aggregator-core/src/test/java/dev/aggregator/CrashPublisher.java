@@ -16,7 +16,8 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Arguments: database file, run number, and optionally a {@code maxStoredEvents}: then the store
  * keeps only that many, removing the oldest as it goes, and only new keys are published, so every
- * acknowledged event was accepted.
+ * acknowledged event must have been accepted: a duplicate is printed as {@code DUP <topic>
+ * <event_id>;}.
  */
 public final class CrashPublisher {
   private CrashPublisher() {}
@@ -55,8 +56,12 @@ public final class CrashPublisher {
                 .thenAccept(
                     result -> {
                       synchronized (out) {
-                        for (Event e : batch) {
-                          out.print("ACK " + e.topic() + " " + e.eventId() + ";\n");
+                        for (int i = 0; i < batch.size(); i++) {
+                          Event e = batch.get(i);
+                          // Under a limit every key is new: a duplicate would be a false one.
+                          String tag =
+                              expiring && result.outcome(i) == Outcome.DUPLICATE ? "DUP " : "ACK ";
+                          out.print(tag + e.topic() + " " + e.eventId() + ";\n");
                         }
                         out.flush();
                       }

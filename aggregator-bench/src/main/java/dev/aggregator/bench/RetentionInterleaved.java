@@ -13,13 +13,13 @@ import java.util.Locale;
  * events, as there), and they take turns, one turn being {@value IngestBenchmark#CHUNK} events
  * through the aggregator, in a rotating order. Load from elsewhere then falls on all of them alike,
  * where JMH, one configuration after the other, attributes a busy minute to whichever ran in it.
- * The first {@code warmup} rounds are not counted. Prints each configuration's events/s over its
+ * The first {@code warmup} cycles are not counted. Prints each configuration's events/s over its
  * own turns and the two ratios of the retention work: expiry by count and by age over no expiry,
  * and comparing payloads over not comparing (no expiry).
  *
  * <pre>
  * java -Xms4g -Xmx8g -XX:+AlwaysPreTouch -cp aggregator-bench/target/benchmarks.jar \
- *     dev.aggregator.bench.RetentionInterleaved [rounds [warmup]]
+ *     dev.aggregator.bench.RetentionInterleaved [cycles [warmup]]
  * </pre>
  */
 public final class RetentionInterleaved {
@@ -33,7 +33,7 @@ public final class RetentionInterleaved {
   }
 
   public static void main(String[] args) throws Exception {
-    int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 60;
+    int cycles = args.length > 0 ? Integer.parseInt(args[0]) : 60;
     int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 10;
     List<Config> configs =
         List.of(
@@ -55,14 +55,14 @@ public final class RetentionInterleaved {
         sinks.add(RetentionBenchmark.openPrefilled(dir, c.expiry(), c.comparePayloads()));
         workloads.add(new Workload(42, 0.2)); // the same events for every configuration
       }
-      for (int round = 0; round < rounds; round++) {
+      for (int cycle = 0; cycle < cycles; cycle++) {
         for (int turn = 0; turn < n; turn++) {
-          int k = (round + turn) % n;
+          int k = (cycle + turn) % n;
           List<List<Event>> chunk = workloads.get(k).calls(IngestBenchmark.CHUNK, 1_000);
           long start = System.nanoTime();
           accepted[k] += sinks.get(k).ingest(chunk);
           long elapsed = System.nanoTime() - start;
-          if (round >= warmup) {
+          if (cycle >= warmup) {
             nanos[k] += elapsed;
             events[k] += IngestBenchmark.CHUNK;
           }
@@ -82,9 +82,9 @@ public final class RetentionInterleaved {
       }
       System.out.printf(
           Locale.ROOT,
-          "{\"rounds\": %d, \"warmup\": %d, \"count_over_none\": %.3f, \"age_over_none\": %.3f,"
+          "{\"cycles\": %d, \"warmup\": %d, \"count_over_none\": %.3f, \"age_over_none\": %.3f,"
               + " \"compare_over_nocompare\": %.3f}%n",
-          rounds,
+          cycles,
           warmup,
           rate[1] / rate[0],
           rate[2] / rate[0],

@@ -97,8 +97,8 @@ import org.sqlite.SQLiteException;
  * batch: the key blocks at the head say which (a block goes by age once its last event expired;
  * the oldest beyond maxEvents go one by one), give their hashes for the index and their topics for
  * the topic counts, so no row is read before the DELETE of the seq range; then the key blocks now
- * wholly expired go, and topic counts and counters change (reading the rows first would add a
- * JDBC round of calls per row). Steady ingest removes about what it
+ * wholly expired go, and topic counts and counters change (reading the rows first would add
+ * JDBC calls per row). Steady ingest removes about what it
  * inserts, so no transaction grows; a backlog (after a long stop, or a lower maxEvents) shrinks by
  * a step per transaction, and nextExpiry() makes the aggregator's idle writer run empty ones.
  * Deleted pages go to SQLite's freelist and are reused by later inserts, so the file stops growing
