@@ -1,17 +1,12 @@
 package dev.aggregator.sqlite;
 
-import dev.aggregator.Event;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
 import dev.aggregator.StoreException;
-import dev.aggregator.StoredEvent;
-import dev.aggregator.internal.Cursors;
-import dev.aggregator.internal.EpochNanos;
-import dev.aggregator.internal.IsoTimestamps;
-import dev.aggregator.internal.Json;
 import dev.aggregator.store.AppendResult;
 import dev.aggregator.store.DedupStore;
+import dev.aggregator.store.EventRows;
 import dev.aggregator.store.PendingEvent;
 import dev.aggregator.store.Retention;
 import dev.aggregator.store.StoreStats;
@@ -479,7 +474,7 @@ public final class SqliteDedupStore implements DedupStore {
    * the events, a block at a time: one read of the table, once.
    */
   private void upgradeFromVersion1(Statement s) throws SQLException {
-    long now = EpochNanos.of(Instant.now());
+    long now = EventRows.epochNanos(Instant.now());
     s.executeUpdate("ALTER TABLE counters ADD COLUMN expired INTEGER NOT NULL DEFAULT 0");
     s.executeUpdate("ALTER TABLE counters ADD COLUMN payload_conflicts INTEGER NOT NULL DEFAULT 0");
     s.executeUpdate("ALTER TABLE events ADD COLUMN received_ns INTEGER NOT NULL DEFAULT " + now);
@@ -685,7 +680,7 @@ public final class SqliteDedupStore implements DedupStore {
 
   /** Events whose received_ns is at or below this have expired by age; MIN_VALUE: none. */
   private static long cutoff(Retention r) {
-    return r == null ? Long.MIN_VALUE : EpochNanos.of(r.expiredUpTo(r.clock().instant()));
+    return EventRows.expiredUpToNanos(r);
   }
 
   @Override
@@ -774,7 +769,7 @@ public final class SqliteDedupStore implements DedupStore {
         }
         outcomes[i] = Outcome.ACCEPTED;
         // Never below the previous event's: rows expire in seq order (see the design notes).
-        long receivedNs = Math.max(lastReceivedNs, EpochNanos.of(e.receivedAt()));
+        long receivedNs = Math.max(lastReceivedNs, EventRows.epochNanos(e.receivedAt()));
         lastReceivedNs = receivedNs;
         batchIndex.put(hash, i + 1);
         hashes[accepted] = hash;
@@ -782,10 +777,10 @@ public final class SqliteDedupStore implements DedupStore {
         insertEvent.setLong(1, nextSeq + accepted);
         insertEvent.setInt(2, tid);
         insertEvent.setString(3, e.eventId());
-        insertEvent.setString(4, IsoTimestamps.format(e.timestamp()));
+        insertEvent.setString(4, EventRows.timestamp(e.timestamp()));
         insertEvent.setString(5, e.source());
         insertEvent.setString(6, e.payloadJson());
-        insertEvent.setString(7, IsoTimestamps.format(e.receivedAt()));
+        insertEvent.setString(7, EventRows.timestamp(e.receivedAt()));
         insertEvent.setLong(8, receivedNs);
         insertEvent.addBatch();
         accepted++;
@@ -1013,7 +1008,7 @@ public final class SqliteDedupStore implements DedupStore {
       if (!r.limitsAge()) {
         return Optional.empty();
       }
-      return Optional.of(r.expiresAt(EpochNanos.toInstant(committedHeadBlockNs)));
+      return Optional.of(r.expiresAt(EventRows.ofEpochNanos(committedHeadBlockNs)));
     }
   }
 
@@ -1116,7 +1111,7 @@ public final class SqliteDedupStore implements DedupStore {
 
   @Override
   public EventPage events(EventQuery query) {
-    long after = query.after() == null ? -1 : Cursors.decode(query.after());
+    long bound = EventRows.seqBound(query);
     Integer topicId = committedTopicIds.get(query.topic());
     if (topicId == null) {
       return new EventPage(List.of(), null);
@@ -1124,34 +1119,16 @@ public final class SqliteDedupStore implements DedupStore {
     long cutoff = cutoff(retention); // events expired by age are hidden before they are removed
     Reader reader = borrowReader();
     try {
-      boolean asc = query.order() == EventQuery.Order.ASC;
-      PreparedStatement q = asc ? reader.ascending : reader.descending;
+      PreparedStatement q =
+          query.order() == EventQuery.Order.ASC ? reader.ascending : reader.descending;
       q.setInt(1, topicId);
-      q.setLong(2, after >= 0 ? after : (asc ? 0 : Long.MAX_VALUE));
+      q.setLong(2, bound);
       q.setLong(3, cutoff);
-      q.setInt(4, query.limit() + 1); // one more tells whether there is a next page
-      List<StoredEvent> events = new ArrayList<>(query.limit());
-      long lastSeq = 0;
-      boolean more = false;
+      q.setInt(4, EventRows.rowLimit(query));
       // Autocommit: the read transaction ends with the result set, so checkpoints can progress.
       try (ResultSet rs = q.executeQuery()) {
-        while (rs.next()) {
-          if (events.size() == query.limit()) {
-            more = true;
-            break;
-          }
-          lastSeq = rs.getLong(1);
-          Event event =
-              new Event(
-                  query.topic(),
-                  rs.getString(2),
-                  Instant.parse(rs.getString(3)),
-                  rs.getString(4),
-                  Json.readObject(rs.getString(5)));
-          events.add(new StoredEvent(event, Instant.parse(rs.getString(6))));
-        }
+        return EventRows.readPage(query, rs);
       }
-      return new EventPage(events, more ? Cursors.encode(lastSeq) : null);
     } catch (SQLException e) {
       reader.broken = true;
       throw failure("cannot read events of topic '" + query.topic() + "' from", e);
@@ -1169,7 +1146,7 @@ public final class SqliteDedupStore implements DedupStore {
 
     Reader(Connection connection) throws SQLException {
       this.connection = connection;
-      String columns = "SELECT seq, event_id, timestamp, source, payload, received_at FROM events";
+      String columns = "SELECT " + EventRows.PAGE_COLUMNS + " FROM events";
       this.ascending =
           connection.prepareStatement(
               columns + " WHERE topic_id = ? AND seq > ? AND received_ns > ? ORDER BY seq LIMIT ?");

@@ -5,8 +5,6 @@ import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
 import dev.aggregator.StoredEvent;
-import dev.aggregator.internal.Cursors;
-import dev.aggregator.internal.EpochNanos;
 import dev.aggregator.internal.Json;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -99,7 +97,7 @@ public final class InMemoryDedupStore implements DedupStore {
                 e.timestamp(),
                 e.source(),
                 Json.readObject(e.payloadJson()));
-        lastReceivedNanos = Math.max(lastReceivedNanos, EpochNanos.of(e.receivedAt()));
+        lastReceivedNanos = Math.max(lastReceivedNanos, EventRows.epochNanos(e.receivedAt()));
         Row row =
             new Row(
                 nextSeq++,
@@ -134,7 +132,7 @@ public final class InMemoryDedupStore implements DedupStore {
 
   /** Events received at or before the returned time have expired by age; MIN_VALUE: none. */
   private static long cutoff(Retention r) {
-    return r == null ? Long.MIN_VALUE : EpochNanos.of(r.expiredUpTo(r.clock().instant()));
+    return EventRows.expiredUpToNanos(r);
   }
 
   @Override
@@ -151,7 +149,7 @@ public final class InMemoryDedupStore implements DedupStore {
       if (!r.limitsAge()) {
         return Optional.empty();
       }
-      return Optional.of(r.expiresAt(EpochNanos.toInstant(order.peekFirst().receivedNanos())));
+      return Optional.of(r.expiresAt(EventRows.ofEpochNanos(order.peekFirst().receivedNanos())));
     } finally {
       lock.readLock().unlock();
     }
@@ -159,7 +157,7 @@ public final class InMemoryDedupStore implements DedupStore {
 
   @Override
   public EventPage events(EventQuery query) {
-    long after = query.after() == null ? -1 : Cursors.decode(query.after());
+    long after = query.after() == null ? -1 : EventRows.seqOf(query.after());
     boolean asc = query.order() == EventQuery.Order.ASC;
     long cutoff = cutoff(retention);
     lock.readLock().lock();
@@ -188,7 +186,7 @@ public final class InMemoryDedupStore implements DedupStore {
         page.add(rows.get(i).event());
       }
       boolean more = i >= first && i < rows.size();
-      String next = more ? Cursors.encode(rows.get(i - step).seq()) : null;
+      String next = more ? EventRows.cursor(rows.get(i - step).seq()) : null;
       return new EventPage(page, next);
     } finally {
       lock.readLock().unlock();
