@@ -107,6 +107,11 @@ class RetentionAndConflictTest {
           }
 
           @Override
+          public void probe() {
+            inner.probe();
+          }
+
+          @Override
           public String describe() {
             return "a store without retention";
           }

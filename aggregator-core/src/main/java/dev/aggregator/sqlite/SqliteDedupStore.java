@@ -1196,6 +1196,26 @@ public final class SqliteDedupStore implements DedupStore {
     }
   }
 
+  /**
+   * A read of the counters on the writer's connection, so it goes through the same file and
+   * connection as the next batch; and the file must still be the one opened (see
+   * checkFileIsStillOurs).
+   */
+  @Override
+  public void probe() {
+    if (closed.get()) {
+      throw new StoreException(describe() + " is closed");
+    }
+    checkFileIsStillOurs();
+    try (ResultSet rs = transaction.executeQuery("SELECT received FROM counters")) {
+      if (!rs.next()) {
+        throw new StoreException(describe() + ": its counters row is missing");
+      }
+    } catch (SQLException e) {
+      throw failure("cannot read the counters of", e);
+    }
+  }
+
   /** Heap bytes held by the dedup index: for the benchmarks' bytes-per-key figure. */
   long indexBytes() {
     return index.bytes();

@@ -4,6 +4,7 @@ import dev.aggregator.Event;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
+import dev.aggregator.StoreException;
 import dev.aggregator.StoredEvent;
 import dev.aggregator.internal.Json;
 import java.time.Instant;
@@ -59,6 +60,7 @@ public final class InMemoryDedupStore implements DedupStore {
   private long duplicates;
   private long expired;
   private long conflicts;
+  private volatile boolean closed;
 
   /** An empty store. */
   public InMemoryDedupStore() {}
@@ -70,6 +72,7 @@ public final class InMemoryDedupStore implements DedupStore {
 
   @Override
   public List<Outcome> append(List<PendingEvent> batch) {
+    checkOpen();
     List<Outcome> outcomes = new ArrayList<>(batch.size());
     List<Integer> conflicting = new ArrayList<>(0);
     Retention r = retention;
@@ -227,6 +230,21 @@ public final class InMemoryDedupStore implements DedupStore {
     return "in-memory store";
   }
 
+  /** Fails only once closed: there is nothing else to reach. */
   @Override
-  public void close() {}
+  public void probe() {
+    checkOpen();
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new StoreException(describe() + " is closed");
+    }
+  }
+
+  /** From now on appends and probes fail; what is stored can still be read. */
+  @Override
+  public void close() {
+    closed = true;
+  }
 }

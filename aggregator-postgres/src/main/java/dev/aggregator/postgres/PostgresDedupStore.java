@@ -154,6 +154,9 @@ public final class PostgresDedupStore implements DedupStore {
   /** The schema used when neither the URL nor the builder names one. */
   public static final String DEFAULT_SCHEMA = "aggregator";
 
+  /** How long a probe's query may take. */
+  private static final int PROBE_TIMEOUT_SECONDS = 2;
+
   /** Rows per INSERT statement: bounds the size of one parameter array, not the transaction. */
   private static final int INSERT_CHUNK = 1000;
 
@@ -1096,6 +1099,26 @@ public final class PostgresDedupStore implements DedupStore {
       return new StoreStats(received, unique, duplicates, expired, conflicts, topics);
     } catch (SQLException e) {
       throw failure("cannot read the counters of", e);
+    }
+  }
+
+  /**
+   * A round trip to the database on a pooled connection, which the pool has checked or opened:
+   * {@code SELECT 1}, cancelled by the driver after {@value #PROBE_TIMEOUT_SECONDS} seconds.
+   */
+  @Override
+  public void probe() {
+    if (closed.get()) {
+      throw new StoreException(describe() + " is closed");
+    }
+    try (Connection c = pool.getConnection();
+        Statement st = c.createStatement()) {
+      st.setQueryTimeout(PROBE_TIMEOUT_SECONDS);
+      try (ResultSet rs = st.executeQuery("SELECT 1")) {
+        rs.next();
+      }
+    } catch (SQLException e) {
+      throw failure("cannot reach", e);
     }
   }
 
