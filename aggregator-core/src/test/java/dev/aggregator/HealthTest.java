@@ -108,13 +108,16 @@ class HealthTest {
       agg.publish(Event.of("t", "a")).join();
       CountDownLatch release = new CountDownLatch(1);
       store.hang = release;
-      Health sick =
-          Await.value("unhealthy while a probe hangs", WAIT, () -> health(agg), h -> !h.healthy());
-      assertTrue(sick.reason().contains("has not answered"), sick.reason());
-      assertTrue(sick.writerRunning());
-
-      store.hang = null;
-      release.countDown();
+      try {
+        Health sick =
+            Await.value(
+                "unhealthy while a probe hangs", WAIT, () -> health(agg), h -> !h.healthy());
+        assertTrue(sick.reason().contains("has not answered"), sick.reason());
+        assertTrue(sick.writerRunning());
+      } finally {
+        store.hang = null;
+        release.countDown(); // also on a failure, so that close() does not wait for ever
+      }
       Await.until("healthy once the store answers", WAIT, () -> health(agg).healthy());
     }
   }
@@ -126,13 +129,16 @@ class HealthTest {
       CountDownLatch release = new CountDownLatch(1);
       store.hang = release;
       CompletableFuture<PublishResult> pending = agg.publish(Event.of("t", "a"));
-      Health sick =
-          Await.value("unhealthy while a batch hangs", WAIT, () -> health(agg), h -> !h.healthy());
-      assertEquals(1, sick.queueSize());
-      assertFalse(pending.isDone());
-
-      store.hang = null;
-      release.countDown();
+      try {
+        Health sick =
+            Await.value(
+                "unhealthy while a batch hangs", WAIT, () -> health(agg), h -> !h.healthy());
+        assertEquals(1, sick.queueSize());
+        assertFalse(pending.isDone());
+      } finally {
+        store.hang = null;
+        release.countDown(); // also on a failure, so that close() does not wait for ever
+      }
       assertEquals(Outcome.ACCEPTED, pending.join().outcome(0));
       Await.until("healthy after the commit", WAIT, () -> health(agg).healthy());
       assertEquals(0, health(agg).queueSize());
