@@ -16,7 +16,9 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
@@ -111,7 +113,11 @@ import org.sqlite.SQLiteException;
  *
  * One writer. The index lives in this process, so a second writer on the same file would make it
  * stale. A lock file (<db>.lock, FileChannel.tryLock) makes a second opener, in this or another
- * process, fail with a clear error instead. Readers use their own connections (WAL lets them read
+ * process, fail with a clear error instead. close() deletes it while still holding the lock, so a
+ * clean stop leaves nothing behind; an opener that got the lock checks that the path still names
+ * the file it locked (the owner's token, written after locking, is in it), and tries again if the
+ * owner deleted it meanwhile, so two openers can never each lock a different file of the same
+ * name. Readers use their own connections (WAL lets them read
  * beside the writer) and see committed data only; in-memory mirrors of the counters and topic ids
  * are also updated only after COMMIT.
  *
@@ -342,14 +348,18 @@ public final class SqliteDedupStore implements DedupStore {
       this.checkpointer = new WalCheckpointer(config.createConnection(url), describe());
     } catch (SQLException | IOException | RuntimeException e) {
       closeQuietly(c);
-      closeQuietly(lockChannel);
+      unlock(file, lockChannel);
       throw e instanceof StoreException se ? se : failure("cannot open", e);
     }
   }
 
+  private static Path lockFile(Path file) {
+    return file.resolveSibling(file.getFileName() + ".lock");
+  }
+
   /** Takes the single-writer lock, or fails naming who may hold it. */
   private static FileChannel lock(Path file) {
-    Path lockFile = file.resolveSibling(file.getFileName() + ".lock");
+    Path lockFile = lockFile(file);
     FileChannel channel = null;
     try {
       if (file.getParent() != null) {
@@ -358,17 +368,30 @@ public final class SqliteDedupStore implements DedupStore {
       if (Files.isDirectory(file)) {
         throw new StoreException("cannot open " + file + ": it is a directory");
       }
-      channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      FileLock lock = channel.tryLock();
-      if (lock == null) {
-        throw new StoreException(
-            "cannot open "
-                + file
-                + ": it is in use by another process ("
-                + lockFile
-                + " is locked)");
+      // A few rounds at most: each retry means an owner deleted the file while we waited.
+      for (int attempt = 0; attempt < 10; attempt++) {
+        channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock = channel.tryLock();
+        if (lock == null) {
+          throw new StoreException(
+              "cannot open "
+                  + file
+                  + ": it is in use by another process ("
+                  + lockFile
+                  + " is locked)");
+        }
+        byte[] token =
+            ("pid " + ProcessHandle.current().pid() + " " + new SecureRandom().nextLong() + "\n")
+                .getBytes(StandardCharsets.US_ASCII);
+        channel.truncate(0);
+        channel.write(ByteBuffer.wrap(token), 0);
+        if (namesLockedFile(lockFile, token)) {
+          return channel;
+        }
+        closeQuietly(channel); // locked a file its owner deleted: lock the current one
+        channel = null;
       }
-      return channel;
+      throw new StoreException("cannot open " + file + ": " + lockFile + " keeps being replaced");
     } catch (OverlappingFileLockException e) {
       closeQuietly(channel);
       throw new StoreException("cannot open " + file + ": it is already open in this process");
@@ -378,6 +401,15 @@ public final class SqliteDedupStore implements DedupStore {
     } catch (StoreException e) {
       closeQuietly(channel);
       throw e;
+    }
+  }
+
+  /** Whether {@code lockFile} still names the file holding {@code token}, the one just locked. */
+  private static boolean namesLockedFile(Path lockFile, byte[] token) throws IOException {
+    try {
+      return Arrays.equals(Files.readAllBytes(lockFile), token);
+    } catch (NoSuchFileException e) {
+      return false;
     }
   }
 
@@ -1242,7 +1274,17 @@ public final class SqliteDedupStore implements DedupStore {
       closeQuietly(reader.connection);
     }
     closeQuietly(writer);
-    closeQuietly(lockChannel); // releases the lock; the file stays so its inode stays the lock
+    unlock(file, lockChannel);
+  }
+
+  /** Deletes the lock file, while still holding the lock so no other opener has one on it. */
+  private static void unlock(Path file, FileChannel lockChannel) {
+    try {
+      Files.deleteIfExists(lockFile(file));
+    } catch (IOException e) {
+      log.warn("sqlite:{} - cannot delete {}: {}", file, lockFile(file), e.toString());
+    }
+    closeQuietly(lockChannel); // releases the lock
   }
 
   private StoreException failure(String what, Throwable e) {
