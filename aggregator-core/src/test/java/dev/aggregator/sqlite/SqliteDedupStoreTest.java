@@ -190,6 +190,24 @@ class SqliteDedupStoreTest {
   }
 
   @Test
+  void probe_databaseFileDeleted_failsNamingTheFile_succeedsOnceItIsBack() throws Exception {
+    Path db = dir.resolve("probed.db");
+    Path rescue = dir.resolve("rescue.db");
+    try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
+      store.append(List.of(event("t", "1")));
+      store.probe();
+      Files.createLink(rescue, db);
+      Files.delete(db);
+      StoreException e = assertThrows(StoreException.class, store::probe);
+      assertTrue(
+          e.getMessage().contains("probed.db") && e.getMessage().contains("deleted"),
+          e.getMessage());
+      Files.createLink(db, rescue);
+      store.probe();
+    }
+  }
+
+  @Test
   void lockFile_besideTheDatabaseWhileOpen_deletedOnClose() {
     Path db = dir.resolve("x.db");
     Path lock = dir.resolve("x.db.lock");
