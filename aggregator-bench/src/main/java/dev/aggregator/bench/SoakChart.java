@@ -20,12 +20,16 @@ public final class SoakChart {
   private SoakChart() {}
 
   private static final String[] COLUMNS = {
-    "heap_used_after_gc_bytes", "rss_bytes", "db_bytes", "stored"
+    "heap_used_after_gc_bytes", "rss_bytes", "db_bytes", "wal_bytes", "stored"
   };
   private static final String[] TITLES = {
-    "heap used after GC (MB)", "RSS (MB)", "database + WAL on disk (MB)", "events stored"
+    "heap used after a full GC (MB)",
+    "RSS (MB)",
+    "database file (MB)",
+    "WAL file (MB)",
+    "events stored"
   };
-  private static final double[] SCALE = {1 << 20, 1 << 20, 1 << 20, 1};
+  private static final double[] SCALE = {1 << 20, 1 << 20, 1 << 20, 1 << 20, 1};
 
   public static void main(String[] args) throws Exception {
     List<String> lines = Files.readAllLines(Path.of(args[0]));
