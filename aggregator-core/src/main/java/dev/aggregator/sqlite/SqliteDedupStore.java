@@ -782,7 +782,7 @@ public final class SqliteDedupStore implements DedupStore {
         insertEvent.setLong(1, nextSeq + accepted);
         insertEvent.setInt(2, tid);
         insertEvent.setString(3, e.eventId());
-        insertEvent.setString(4, IsoTimestamps.format(e.timestamp()));
+        insertEvent.setString(4, e.timestampText());
         insertEvent.setString(5, e.source());
         insertEvent.setString(6, e.payloadJson());
         insertEvent.setString(7, IsoTimestamps.format(e.receivedAt()));
@@ -1141,13 +1141,16 @@ public final class SqliteDedupStore implements DedupStore {
             break;
           }
           lastSeq = rs.getLong(1);
+          // The timestamp as it was spelled; files written before spellings were kept hold the
+          // UTC spelling, which reads the same way.
           Event event =
               new Event(
                   query.topic(),
                   rs.getString(2),
-                  Instant.parse(rs.getString(3)),
+                  null,
                   rs.getString(4),
-                  Json.readObject(rs.getString(5)));
+                  Json.readObject(rs.getString(5)),
+                  rs.getString(3));
           events.add(new StoredEvent(event, Instant.parse(rs.getString(6))));
         }
       }

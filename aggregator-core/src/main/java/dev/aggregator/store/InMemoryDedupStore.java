@@ -98,7 +98,8 @@ public final class InMemoryDedupStore implements DedupStore {
                 e.eventId(),
                 e.timestamp(),
                 e.source(),
-                Json.readObject(e.payloadJson()));
+                Json.readObject(e.payloadJson()),
+                e.timestampText());
         lastReceivedNanos = Math.max(lastReceivedNanos, EpochNanos.of(e.receivedAt()));
         Row row =
             new Row(

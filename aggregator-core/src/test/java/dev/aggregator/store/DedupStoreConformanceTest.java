@@ -333,6 +333,56 @@ public abstract class DedupStoreConformanceTest {
   }
 
   @Test
+  void append_timestampSpellings_comeBackAsSpelled_withTheirInstants() {
+    List<String> spellings =
+        List.of(
+            "2025-10-24T15:00:00+07:00",
+            "2025-10-24T08:00:00Z",
+            "2025-10-24T08:00:00.1234567Z",
+            "2025-10-24T03:30:00.50-04:30",
+            "2025-10-24T08:00:00+00:00");
+    List<PendingEvent> batch = new ArrayList<>();
+    for (int i = 0; i < spellings.size(); i++) {
+      String text = spellings.get(i);
+      batch.add(
+          new PendingEvent(
+              "t", "e" + i, Instant.parse(text), "", "{}", T0, text)); // Instant.parse: offsets too
+    }
+    store.append(batch);
+    List<StoredEvent> stored = readAll("t", EventQuery.Order.ASC, 2);
+    assertEquals(
+        spellings,
+        stored.stream().map(e -> e.event().timestampText()).collect(Collectors.toList()));
+    for (int i = 0; i < spellings.size(); i++) {
+      assertEquals(
+          Instant.parse(spellings.get(i)), stored.get(i).event().timestamp(), spellings.get(i));
+    }
+  }
+
+  @Test
+  void append_duplicateWithTheSameInstantOtherwiseSpelled_isNoConflict_firstSpellingKept() {
+    store.append(
+        List.of(
+            new PendingEvent(
+                "t",
+                "a",
+                Instant.parse("2025-10-24T08:00:00Z"),
+                "",
+                "{}",
+                T0,
+                "2025-10-24T15:00:00+07:00")));
+    PendingEvent retry =
+        new PendingEvent(
+            "t", "a", Instant.parse("2025-10-24T08:00:00Z"), "", "{}", T0, "2025-10-24T08:00:00Z");
+    List<Outcome> outcomes = store.append(List.of(retry));
+    assertEquals(List.of(Outcome.DUPLICATE), outcomes);
+    assertEquals(List.of(), AppendResult.conflictsOf(outcomes)); // timestamps are not compared
+    assertEquals(
+        "2025-10-24T15:00:00+07:00",
+        readAll("t", EventQuery.Order.ASC, 10).get(0).event().timestampText());
+  }
+
+  @Test
   void append_manyBatches_countersEqualStoredRows() {
     int total = 0;
     for (int b = 0; b < 20; b++) {

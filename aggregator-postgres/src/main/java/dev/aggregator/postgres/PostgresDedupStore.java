@@ -117,8 +117,8 @@ import org.slf4j.LoggerFactory;
  * (one probe of the unique index each, duplicates only) to compare their payloads: a different
  * JSON value is a conflict, counted in payload_conflicts.
  *
- * Timestamps are stored as ISO-8601 text, not timestamptz: PostgreSQL keeps microseconds and the
- * contract is a round trip to the nanosecond. Payloads are json (validated, kept verbatim, so
+ * Timestamps are stored as ISO-8601 text, not timestamptz: PostgreSQL keeps microseconds and no
+ * offset, and the contract is a round trip of the spelling (offset, fraction digits). Payloads are json (validated, kept verbatim, so
  * numbers and key order come back as sent; jsonb would reject \u0000 escapes and rewrite numbers).
  *
  * Connections come from a HikariCP pool: the writer borrows one per batch (the borrow is a
@@ -1012,7 +1012,7 @@ public final class PostgresDedupStore implements DedupStore {
       topic[k] = tid;
       namesById.put(tid, e.topic());
       id[k] = e.eventId();
-      ts[k] = IsoTimestamps.format(e.timestamp());
+      ts[k] = e.timestampText();
       source[k] = e.source();
       payload[k] = e.payloadJson();
       received[k] = IsoTimestamps.format(e.receivedAt());
@@ -1079,9 +1079,10 @@ public final class PostgresDedupStore implements DedupStore {
               new Event(
                   query.topic(),
                   rs.getString(2),
-                  Instant.parse(rs.getString(3)),
+                  null,
                   rs.getString(4),
-                  Json.readObject(rs.getString(5)));
+                  Json.readObject(rs.getString(5)),
+                  rs.getString(3));
           events.add(new StoredEvent(event, Instant.parse(rs.getString(6))));
         }
       }
