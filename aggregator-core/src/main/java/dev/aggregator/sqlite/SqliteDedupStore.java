@@ -10,6 +10,7 @@ import dev.aggregator.internal.Cursors;
 import dev.aggregator.internal.EpochNanos;
 import dev.aggregator.internal.IsoTimestamps;
 import dev.aggregator.internal.Json;
+import dev.aggregator.internal.TimestampPage;
 import dev.aggregator.store.AppendResult;
 import dev.aggregator.store.DedupStore;
 import dev.aggregator.store.PendingEvent;
@@ -33,6 +34,8 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -67,6 +70,19 @@ import org.sqlite.SQLiteException;
  *              hashes BLOB, topics BLOB)                       last new event, the 64-bit key
  *                                                              hashes of its new events, 8 bytes
  *                                                              each, and their topic ids, 4 each
+ *   time_blocks(first_seq INTEGER PRIMARY KEY, end_seq,        the min and max event timestamp
+ *               min_ns, max_ns)                                of the events [first_seq, end_seq)
+ *
+ * Time ranges without a random-order index. An index on the event timestamp would cost every
+ * insert a B-tree write wherever its timestamp sorts, which is what this design avoids. Event
+ * timestamps mostly arrive roughly in order, so instead each commit widens the newest time block
+ * (one UPDATE, or one INSERT once the block covers TIME_BLOCK_EVENTS events) at the end of a table
+ * of about a thousandth of the events. A range query reads the blocks, visits only those whose
+ * [min_ns, max_ns] overlaps the range, reads the topic's (seq, timestamp) rows there through
+ * events_by_topic, checks each instant, and reads only the page's rows whole. In timestamp order it
+ * visits the blocks by their min_ns (newest first: max_ns) into a heap of one page, and stops at the
+ * first block that cannot change the page; the cursor is (instant, seq). Far out-of-order events
+ * only widen their block: correct, slower.
  *   topics(id, name, event_count), meta,
  *   counters(received, unique_processed, duplicate_dropped, expired, payload_conflicts)
  *
@@ -128,7 +144,9 @@ import org.sqlite.SQLiteException;
  *
  * Schema versioning: application_id marks the file as ours, user_version is the schema version;
  * a foreign database, a newer schema or a file that is not a database fails open() with a message
- * naming the file and the reason. Version 1 (before retention) is upgraded in place at open: three
+ * naming the file and the reason. Version 2 (before time blocks) is upgraded at open with one
+ * block of unknown bounds over the events stored so far, so no event is read; range queries read
+ * those until they expire. Version 1 (before retention) is upgraded in place at open: three
  * columns with constant defaults, which SQLite adds without rewriting a row; its events count their
  * retention from the upgrade, so none expires earlier than its own receive time allows.
  */
@@ -157,7 +175,10 @@ public final class SqliteDedupStore implements DedupStore {
   static final int APPLICATION_ID = 0x45564147;
 
   /** The schema this code reads and writes. */
-  static final int SCHEMA_VERSION = 2;
+  static final int SCHEMA_VERSION = 3;
+
+  /** A time block is extended by later transactions until it covers this many events. */
+  static final int TIME_BLOCK_EVENTS = 1024;
 
   private static final int MAX_READERS = 4;
 
@@ -192,6 +213,9 @@ public final class SqliteDedupStore implements DedupStore {
   private final PreparedStatement deleteTopicEvents;
   private final PreparedStatement selectOldestBlocks;
   private final PreparedStatement deleteBlocks;
+  private final PreparedStatement insertTimeBlock;
+  private final PreparedStatement extendTimeBlock;
+  private final PreparedStatement deleteTimeBlocks;
   private final WalCheckpointer checkpointer;
   private final boolean comparePayloads;
   private volatile Retention retention;
@@ -207,6 +231,7 @@ public final class SqliteDedupStore implements DedupStore {
   private int matchedPosition; // set by isEarlier: the batch position of the key's first event
   private StoredKey matchedStored; // set by isLive: the stored event of the key
   private int[] removedOfTopic = new int[0]; // removeExpired's counts per topic id
+  private TimeBlock lastTimeBlock; // the newest row of time_blocks, or null
 
   // Committed state, for readers. Counters are guarded by `committed`.
   private final Map<String, Integer> committedTopicIds = new ConcurrentHashMap<>();
@@ -343,6 +368,23 @@ public final class SqliteDedupStore implements DedupStore {
           c.prepareStatement(
               "SELECT first_seq, received_ns, hashes, topics FROM key_blocks ORDER BY first_seq");
       this.deleteBlocks = c.prepareStatement("DELETE FROM key_blocks WHERE first_seq < ?");
+      this.insertTimeBlock =
+          c.prepareStatement(
+              "INSERT INTO time_blocks(first_seq, end_seq, min_ns, max_ns) VALUES (?, ?, ?, ?)");
+      this.extendTimeBlock =
+          c.prepareStatement(
+              "UPDATE time_blocks SET end_seq = ?, min_ns = ?, max_ns = ? WHERE first_seq = ?");
+      this.deleteTimeBlocks = c.prepareStatement("DELETE FROM time_blocks WHERE end_seq <= ?");
+      try (Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT first_seq, end_seq, min_ns, max_ns FROM time_blocks"
+                      + " ORDER BY first_seq DESC LIMIT 1")) {
+        this.lastTimeBlock =
+            rs.next()
+                ? new TimeBlock(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4))
+                : null;
+      }
       transaction.execute("PRAGMA wal_autocheckpoint = " + WalCheckpointer.WRITER_THRESHOLD_PAGES);
       this.checkpointer = new WalCheckpointer(config.createConnection(url), describe());
     } catch (SQLException | IOException | RuntimeException e) {
@@ -424,13 +466,17 @@ public final class SqliteDedupStore implements DedupStore {
                 + SCHEMA_VERSION
                 + "); upgrade the aggregator");
       }
-      if (version == 1) {
-        s.execute("BEGIN IMMEDIATE");
-        upgradeFromVersion1(s);
-        log.info("{} - upgraded schema version 1 to {}", describe(), SCHEMA_VERSION);
-        s.execute("COMMIT");
-      } else if (version < SCHEMA_VERSION) {
+      if (version < 1) {
         throw new StoreException("cannot open " + file + ": unknown schema version " + version);
+      }
+      if (version < SCHEMA_VERSION) {
+        s.execute("BEGIN IMMEDIATE");
+        if (version == 1) {
+          upgradeFromVersion1(s);
+        }
+        upgradeFromVersion2(s);
+        log.info("{} - upgraded schema version {} to {}", describe(), version, SCHEMA_VERSION);
+        s.execute("COMMIT");
       }
       try (ResultSet rs = s.executeQuery("SELECT value FROM meta WHERE key = 'hash_seed'")) {
         if (!rs.next()) {
@@ -470,6 +516,35 @@ public final class SqliteDedupStore implements DedupStore {
     s.executeUpdate(
         "CREATE TABLE key_blocks (first_seq INTEGER PRIMARY KEY, received_ns INTEGER NOT NULL,"
             + " hashes BLOB NOT NULL, topics BLOB NOT NULL)");
+    createTimeBlocks(s);
+  }
+
+  /**
+   * The events [first_seq, end_seq) have timestamps in [min_ns, max_ns] (nanoseconds since the
+   * epoch, saturated at the ends of the long range): a range query reads only the blocks that
+   * overlap it. Rows are appended, and the newest is extended until it covers TIME_BLOCK_EVENTS
+   * events, so the table stays about a thousandth of the events and each commit writes at its end.
+   */
+  private static void createTimeBlocks(Statement s) throws SQLException {
+    s.executeUpdate(
+        "CREATE TABLE time_blocks (first_seq INTEGER PRIMARY KEY, end_seq INTEGER NOT NULL,"
+            + " min_ns INTEGER NOT NULL, max_ns INTEGER NOT NULL)");
+  }
+
+  /**
+   * Version 2 had no time blocks: one block covers every event stored so far, with unknown bounds,
+   * so range queries read those events (and filter them) until they expire; no event is read now.
+   */
+  private void upgradeFromVersion2(Statement s) throws SQLException {
+    createTimeBlocks(s);
+    s.executeUpdate(
+        "INSERT INTO time_blocks(first_seq, end_seq, min_ns, max_ns)"
+            + " SELECT min(seq), max(seq) + 1, "
+            + Long.MIN_VALUE
+            + ", "
+            + Long.MAX_VALUE
+            + " FROM events HAVING count(*) > 0");
+    s.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
   }
 
   /**
@@ -515,7 +590,6 @@ public final class SqliteDedupStore implements DedupStore {
         write.executeUpdate();
       }
     }
-    s.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
   }
 
   private static int intPragma(Statement s, String pragma) throws SQLException {
@@ -706,6 +780,9 @@ public final class SqliteDedupStore implements DedupStore {
     int nextTopicIdBefore = nextTopicId;
     long lastReceivedNsBefore = lastReceivedNs;
     Removal removal = null;
+    TimeBlock lastTimeBlockBefore = lastTimeBlock;
+    long minNs = Long.MAX_VALUE; // of the accepted events' timestamps
+    long maxNs = Long.MIN_VALUE;
     KeyIndex batchIndex = new KeyIndex(n); // sized to the batch: clearing a big one cost more
     // Before anything is written: after COMMIT, publishCommitted must not fail, or the index and
     // nextSeq would disagree with the file and every later batch would reuse committed seqs (the
@@ -788,6 +865,9 @@ public final class SqliteDedupStore implements DedupStore {
         insertEvent.setString(7, IsoTimestamps.format(e.receivedAt()));
         insertEvent.setLong(8, receivedNs);
         insertEvent.addBatch();
+        long timestampNs = EpochNanos.of(e.timestamp());
+        minNs = Math.min(minNs, timestampNs);
+        maxNs = Math.max(maxNs, timestampNs);
         accepted++;
         topicDeltas.merge(tid, 1, Integer::sum);
       }
@@ -804,6 +884,7 @@ public final class SqliteDedupStore implements DedupStore {
         insertKeyBlock.setBytes(3, blockTopics.array());
         insertKeyBlock.setLong(4, lastReceivedNs);
         insertKeyBlock.executeUpdate();
+        writeTimeBlock(nextSeq, nextSeq + accepted, minNs, maxNs);
       }
       if (r != null) {
         removal = removeExpired(r, cutoff, n, accepted);
@@ -834,6 +915,7 @@ public final class SqliteDedupStore implements DedupStore {
       topicNames.keySet().removeIf(id -> id >= nextTopicIdBefore);
       nextTopicId = nextTopicIdBefore;
       lastReceivedNs = lastReceivedNsBefore;
+      lastTimeBlock = lastTimeBlockBefore;
       if (e instanceof StoreException se) {
         throw se;
       }
@@ -841,6 +923,37 @@ public final class SqliteDedupStore implements DedupStore {
     }
     publishCommitted(batch, outcomes, hashes, accepted, newTopics, removal, conflicts.size());
     return new AppendResult(Arrays.asList(outcomes), conflicts);
+  }
+
+  /** A row of time_blocks: the events [first, end) have timestamps in [minNs, maxNs]. */
+  private record TimeBlock(long first, long end, long minNs, long maxNs) {}
+
+  /**
+   * Records that the events [first, end) have timestamps in [minNs, maxNs]: extends the newest time
+   * block while it is small and ends where these begin, else starts one. Either way one statement
+   * on the last page of a small table, not an index entry per event.
+   */
+  private void writeTimeBlock(long first, long end, long minNs, long maxNs) throws SQLException {
+    TimeBlock last = lastTimeBlock;
+    if (last != null && last.end() == first && last.end() - last.first() < TIME_BLOCK_EVENTS) {
+      TimeBlock extended =
+          new TimeBlock(
+              last.first(), end, Math.min(last.minNs(), minNs), Math.max(last.maxNs(), maxNs));
+      extendTimeBlock.setLong(1, extended.end());
+      extendTimeBlock.setLong(2, extended.minNs());
+      extendTimeBlock.setLong(3, extended.maxNs());
+      extendTimeBlock.setLong(4, extended.first());
+      if (extendTimeBlock.executeUpdate() == 1) { // 0: expiry removed it with all its events
+        lastTimeBlock = extended;
+        return;
+      }
+    }
+    insertTimeBlock.setLong(1, first);
+    insertTimeBlock.setLong(2, end);
+    insertTimeBlock.setLong(3, minNs);
+    insertTimeBlock.setLong(4, maxNs);
+    insertTimeBlock.executeUpdate();
+    lastTimeBlock = new TimeBlock(first, end, minNs, maxNs);
   }
 
   /**
@@ -941,6 +1054,8 @@ public final class SqliteDedupStore implements DedupStore {
     }
     deleteBlocks.setLong(1, keepBlocksFrom);
     deleteBlocks.executeUpdate();
+    deleteTimeBlocks.setLong(1, to);
+    deleteTimeBlocks.executeUpdate();
     long count = to - floor;
     return new Removal(
         count,
@@ -1116,13 +1231,37 @@ public final class SqliteDedupStore implements DedupStore {
 
   @Override
   public EventPage events(EventQuery query) {
-    long after = query.after() == null ? -1 : Cursors.decode(query.after());
+    boolean byTimestamp = query.orderBy() == EventQuery.OrderBy.TIMESTAMP;
+    TimestampPage<Long> timestampPage = byTimestamp ? new TimestampPage<>(query) : null;
+    long after = query.after() == null || byTimestamp ? -1 : Cursors.decode(query.after());
     Integer topicId = committedTopicIds.get(query.topic());
     if (topicId == null) {
       return new EventPage(List.of(), null);
     }
     long cutoff = cutoff(retention); // events expired by age are hidden before they are removed
     Reader reader = borrowReader();
+    if (byTimestamp || query.from() != null || query.to() != null) {
+      boolean done = false;
+      try {
+        // One read transaction: the blocks, the candidates and the page's rows are one snapshot.
+        reader.connection.setAutoCommit(false);
+        EventPage page =
+            byTimestamp
+                ? timestampOrder(reader, query, topicId, cutoff, timestampPage)
+                : ingestOrderInRange(reader, query, topicId, cutoff, after);
+        reader.connection.commit();
+        reader.connection.setAutoCommit(true);
+        done = true;
+        return page;
+      } catch (SQLException | UncheckedSqlException e) {
+        throw failure(
+            "cannot read events of topic '" + query.topic() + "' from",
+            e instanceof UncheckedSqlException u ? u.getCause() : e);
+      } finally {
+        reader.broken |= !done; // never hand out a connection left inside a transaction
+        returnReader(reader);
+      }
+    }
     try {
       boolean asc = query.order() == EventQuery.Order.ASC;
       PreparedStatement q = asc ? reader.ascending : reader.descending;
@@ -1141,17 +1280,7 @@ public final class SqliteDedupStore implements DedupStore {
             break;
           }
           lastSeq = rs.getLong(1);
-          // The timestamp as it was spelled; files written before spellings were kept hold the
-          // UTC spelling, which reads the same way.
-          Event event =
-              new Event(
-                  query.topic(),
-                  rs.getString(2),
-                  null,
-                  rs.getString(4),
-                  Json.readObject(rs.getString(5)),
-                  rs.getString(3));
-          events.add(new StoredEvent(event, Instant.parse(rs.getString(6))));
+          events.add(storedEvent(query.topic(), rs));
         }
       }
       return new EventPage(events, more ? Cursors.encode(lastSeq) : null);
@@ -1163,11 +1292,169 @@ public final class SqliteDedupStore implements DedupStore {
     }
   }
 
+  /**
+   * The time blocks that may hold events of {@code [fromNs, toNs]}, by first_seq: [first, end,
+   * minNs, maxNs] each. Bounds are compared inclusively, so saturated nanoseconds still match.
+   */
+  private static List<long[]> timeBlocks(Reader reader, Instant from, Instant to)
+      throws SQLException {
+    reader.timeBlocks.setLong(1, from == null ? Long.MIN_VALUE : EpochNanos.of(from));
+    reader.timeBlocks.setLong(2, to == null ? Long.MAX_VALUE : EpochNanos.of(to));
+    List<long[]> blocks = new ArrayList<>();
+    try (ResultSet rs = reader.timeBlocks.executeQuery()) {
+      while (rs.next()) {
+        blocks.add(new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)});
+      }
+    }
+    return blocks;
+  }
+
+  /**
+   * A page in ingest order of the events in the query's time range: the blocks that overlap the
+   * range, in seq order, and in each the topic's rows by the topic index, whose timestamps are
+   * checked one by one; only the page's rows are then read whole.
+   */
+  private EventPage ingestOrderInRange(
+      Reader reader, EventQuery query, int topicId, long cutoff, long after) throws SQLException {
+    boolean asc = query.order() == EventQuery.Order.ASC;
+    List<long[]> blocks = timeBlocks(reader, query.from(), query.to());
+    if (!asc) {
+      Collections.reverse(blocks);
+    }
+    List<Long> seqs = new ArrayList<>();
+    PreparedStatement q = asc ? reader.timesAscending : reader.timesDescending;
+    for (long[] block : blocks) {
+      long lo = block[0];
+      long hi = block[1]; // [lo, hi)
+      if (after >= 0) {
+        lo = asc ? Math.max(lo, after + 1) : lo;
+        hi = asc ? hi : Math.min(hi, after);
+      }
+      if (lo >= hi) {
+        continue;
+      }
+      q.setInt(1, topicId);
+      q.setLong(2, lo);
+      q.setLong(3, hi);
+      q.setLong(4, cutoff);
+      try (ResultSet rs = q.executeQuery()) {
+        while (rs.next()) {
+          if (query.contains(IsoTimestamps.parse(rs.getString(2)))) {
+            seqs.add(rs.getLong(1));
+          }
+        }
+      }
+      if (seqs.size() > query.limit()) {
+        break;
+      }
+    }
+    int n = Math.min(seqs.size(), query.limit());
+    List<StoredEvent> events = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      events.add(readEvent(reader, query.topic(), seqs.get(i)));
+    }
+    return new EventPage(events, seqs.size() > n ? Cursors.encode(seqs.get(n - 1)) : null);
+  }
+
+  /**
+   * A page in timestamp order: the blocks that overlap the range (narrowed by the cursor), visited
+   * by their earliest timestamp (newest first: their latest), each row's timestamp offered to a
+   * bounded heap of the page; it stops at the first block that can no longer change the page, which
+   * for timestamps arriving roughly in order is a block or two past the page.
+   */
+  private EventPage timestampOrder(
+      Reader reader, EventQuery query, int topicId, long cutoff, TimestampPage<Long> page)
+      throws SQLException {
+    boolean asc = query.order() == EventQuery.Order.ASC;
+    Instant from = query.from();
+    Instant to = query.to();
+    if (page.after() != null) {
+      Instant at = page.after().timestamp();
+      if (asc) {
+        from = from == null || from.isBefore(at) ? at : from;
+      } else {
+        to = to == null || to.isAfter(at) ? at : to;
+      }
+    }
+    List<long[]> blocks = timeBlocks(reader, from, to);
+    blocks.sort(
+        asc
+            ? Comparator.comparingLong((long[] b) -> b[2])
+            : Comparator.comparingLong((long[] b) -> b[3]).reversed());
+    for (long[] block : blocks) {
+      // Saturated bounds say nothing beyond the long range: such a block is always read.
+      if (asc
+          ? block[2] != Long.MIN_VALUE && page.closedBefore(EpochNanos.toInstant(block[2]))
+          : block[3] != Long.MAX_VALUE && page.closedBefore(EpochNanos.toInstant(block[3]))) {
+        break;
+      }
+      reader.timesAscending.setInt(1, topicId);
+      reader.timesAscending.setLong(2, block[0]);
+      reader.timesAscending.setLong(3, block[1]);
+      reader.timesAscending.setLong(4, cutoff);
+      try (ResultSet rs = reader.timesAscending.executeQuery()) {
+        while (rs.next()) {
+          long seq = rs.getLong(1);
+          page.offer(IsoTimestamps.parse(rs.getString(2)), seq, seq);
+        }
+      }
+    }
+    return page.page(seq -> readEvent(reader, query.topic(), seq));
+  }
+
+  /** An SQLException through a lambda. */
+  private static final class UncheckedSqlException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    UncheckedSqlException(SQLException cause) {
+      super(cause);
+    }
+
+    @Override
+    public synchronized SQLException getCause() {
+      return (SQLException) super.getCause();
+    }
+  }
+
+  /** The stored event {@code seq}, read inside the caller's read transaction. */
+  private StoredEvent readEvent(Reader reader, String topic, long seq) {
+    try {
+      reader.bySeq.setLong(1, seq);
+      try (ResultSet rs = reader.bySeq.executeQuery()) {
+        if (!rs.next()) {
+          throw inconsistent("event " + seq + " vanished inside a read transaction");
+        }
+        return storedEvent(topic, rs);
+      }
+    } catch (SQLException e) {
+      throw new UncheckedSqlException(e);
+    }
+  }
+
+  /** The event of a row of {@code seq, event_id, timestamp, source, payload, received_at}. */
+  private static StoredEvent storedEvent(String topic, ResultSet rs) throws SQLException {
+    // The timestamp as it was spelled; files written before spellings were kept hold the UTC
+    // spelling, which reads the same way.
+    Event event =
+        new Event(
+            topic,
+            rs.getString(2),
+            null,
+            rs.getString(4),
+            Json.readObject(rs.getString(5)),
+            rs.getString(3));
+    return new StoredEvent(event, Instant.parse(rs.getString(6)));
+  }
+
   /** A read connection with its statements; used by one thread at a time. */
   private static final class Reader {
     final Connection connection;
     final PreparedStatement ascending;
     final PreparedStatement descending;
+    final PreparedStatement timeBlocks;
+    final PreparedStatement timesAscending;
+    final PreparedStatement timesDescending;
+    final PreparedStatement bySeq;
     boolean broken;
 
     Reader(Connection connection) throws SQLException {
@@ -1180,6 +1467,16 @@ public final class SqliteDedupStore implements DedupStore {
           connection.prepareStatement(
               columns
                   + " WHERE topic_id = ? AND seq < ? AND received_ns > ? ORDER BY seq DESC LIMIT ?");
+      this.timeBlocks =
+          connection.prepareStatement(
+              "SELECT first_seq, end_seq, min_ns, max_ns FROM time_blocks"
+                  + " WHERE max_ns >= ? AND min_ns <= ? ORDER BY first_seq");
+      String times =
+          "SELECT seq, timestamp FROM events"
+              + " WHERE topic_id = ? AND seq >= ? AND seq < ? AND received_ns > ? ORDER BY seq";
+      this.timesAscending = connection.prepareStatement(times);
+      this.timesDescending = connection.prepareStatement(times + " DESC");
+      this.bySeq = connection.prepareStatement(columns + " WHERE seq = ?");
     }
   }
 
