@@ -218,6 +218,7 @@ public final class SqliteDedupStore implements DedupStore {
   private final PreparedStatement deleteTimeBlocks;
   private final WalCheckpointer checkpointer;
   private final boolean comparePayloads;
+  private final boolean timeBlocksOn;
   private volatile Retention retention;
 
   // Writer thread only: include topics of the batch in flight.
@@ -268,6 +269,10 @@ public final class SqliteDedupStore implements DedupStore {
     private Synchronous synchronous = Synchronous.NORMAL;
     private boolean comparePayloads = true;
     private KeyHasher hasher;
+    // A measurement knob, not an option: off, commits write no time blocks and range queries read
+    // every event of the topic, the baseline the benchmarks compare against.
+    private boolean timeBlocks =
+        Boolean.parseBoolean(System.getProperty("dev.aggregator.sqlite.timeBlocks", "true"));
 
     private Builder(Path file) {
       this.file = Objects.requireNonNull(file, "file");
@@ -290,6 +295,12 @@ public final class SqliteDedupStore implements DedupStore {
     }
 
     /** Tests only: a hash function that collides on purpose. */
+    /** Benchmarks and tests only: whether commits write time blocks and ranges read them. */
+    Builder timeBlocks(boolean on) {
+      this.timeBlocks = on;
+      return this;
+    }
+
     Builder keyHasher(KeyHasher hasher) {
       this.hasher = hasher;
       return this;
@@ -301,13 +312,19 @@ public final class SqliteDedupStore implements DedupStore {
      * @throws StoreException naming the file and the reason if it cannot be used
      */
     public SqliteDedupStore open() {
-      return new SqliteDedupStore(file.toAbsolutePath(), synchronous, comparePayloads, hasher);
+      return new SqliteDedupStore(
+          file.toAbsolutePath(), synchronous, comparePayloads, hasher, timeBlocks);
     }
   }
 
   private SqliteDedupStore(
-      Path file, Synchronous synchronous, boolean comparePayloads, KeyHasher hasherOverride) {
+      Path file,
+      Synchronous synchronous,
+      boolean comparePayloads,
+      KeyHasher hasherOverride,
+      boolean timeBlocks) {
     this.file = file;
+    this.timeBlocksOn = timeBlocks;
     this.comparePayloads = comparePayloads;
     this.url = "jdbc:sqlite:" + file;
     this.config = new SQLiteConfig();
@@ -385,6 +402,7 @@ public final class SqliteDedupStore implements DedupStore {
                 ? new TimeBlock(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4))
                 : null;
       }
+      coverUntimedEvents();
       transaction.execute("PRAGMA wal_autocheckpoint = " + WalCheckpointer.WRITER_THRESHOLD_PAGES);
       this.checkpointer = new WalCheckpointer(config.createConnection(url), describe());
     } catch (SQLException | IOException | RuntimeException e) {
@@ -925,6 +943,26 @@ public final class SqliteDedupStore implements DedupStore {
     return new AppendResult(Arrays.asList(outcomes), conflicts);
   }
 
+  /**
+   * Events stored after the last time block (by a store with time blocks off) get a block of
+   * unknown bounds, so that the blocks written from now on follow them without a gap.
+   */
+  private void coverUntimedEvents() throws SQLException {
+    long start = lastTimeBlock == null ? floor : Math.max(floor, lastTimeBlock.end());
+    if (!timeBlocksOn || start >= nextSeq) {
+      return;
+    }
+    transaction.execute("BEGIN IMMEDIATE");
+    try {
+      lastTimeBlock = null;
+      writeTimeBlock(start, nextSeq, Long.MIN_VALUE, Long.MAX_VALUE);
+      transaction.execute("COMMIT");
+    } catch (SQLException | RuntimeException e) {
+      rollback();
+      throw e;
+    }
+  }
+
   /** A row of time_blocks: the events [first, end) have timestamps in [minNs, maxNs]. */
   private record TimeBlock(long first, long end, long minNs, long maxNs) {}
 
@@ -934,8 +972,18 @@ public final class SqliteDedupStore implements DedupStore {
    * on the last page of a small table, not an index entry per event.
    */
   private void writeTimeBlock(long first, long end, long minNs, long maxNs) throws SQLException {
+    if (!timeBlocksOn) {
+      return;
+    }
     TimeBlock last = lastTimeBlock;
-    if (last != null && last.end() == first && last.end() - last.first() < TIME_BLOCK_EVENTS) {
+    // A block of unknown bounds (events from before time blocks) is not extended: every range
+    // query reads it, and would read the new events with it.
+    boolean unknown =
+        last != null && last.minNs() == Long.MIN_VALUE && last.maxNs() == Long.MAX_VALUE;
+    if (last != null
+        && !unknown
+        && last.end() == first
+        && last.end() - last.first() < TIME_BLOCK_EVENTS) {
       TimeBlock extended =
           new TimeBlock(
               last.first(), end, Math.min(last.minNs(), minNs), Math.max(last.maxNs(), maxNs));
@@ -1295,17 +1343,25 @@ public final class SqliteDedupStore implements DedupStore {
   /**
    * The time blocks that may hold events of {@code [fromNs, toNs]}, by first_seq: [first, end,
    * minNs, maxNs] each. Bounds are compared inclusively, so saturated nanoseconds still match.
+   * Events after the last block (a store with time blocks off wrote them) are one more block of
+   * unknown bounds.
    */
-  private static List<long[]> timeBlocks(Reader reader, Instant from, Instant to)
-      throws SQLException {
-    reader.timeBlocks.setLong(1, from == null ? Long.MIN_VALUE : EpochNanos.of(from));
-    reader.timeBlocks.setLong(2, to == null ? Long.MAX_VALUE : EpochNanos.of(to));
+  private List<long[]> timeBlocks(Reader reader, Instant from, Instant to) throws SQLException {
     List<long[]> blocks = new ArrayList<>();
-    try (ResultSet rs = reader.timeBlocks.executeQuery()) {
-      while (rs.next()) {
-        blocks.add(new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)});
+    long untimed = 0;
+    if (timeBlocksOn) {
+      try (ResultSet rs = reader.lastTimeBlockEnd.executeQuery()) {
+        untimed = rs.next() ? rs.getLong(1) : 0;
+      }
+      reader.timeBlocks.setLong(1, from == null ? Long.MIN_VALUE : EpochNanos.of(from));
+      reader.timeBlocks.setLong(2, to == null ? Long.MAX_VALUE : EpochNanos.of(to));
+      try (ResultSet rs = reader.timeBlocks.executeQuery()) {
+        while (rs.next()) {
+          blocks.add(new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)});
+        }
       }
     }
+    blocks.add(new long[] {untimed, Long.MAX_VALUE, Long.MIN_VALUE, Long.MAX_VALUE});
     return blocks;
   }
 
@@ -1452,6 +1508,7 @@ public final class SqliteDedupStore implements DedupStore {
     final PreparedStatement ascending;
     final PreparedStatement descending;
     final PreparedStatement timeBlocks;
+    final PreparedStatement lastTimeBlockEnd;
     final PreparedStatement timesAscending;
     final PreparedStatement timesDescending;
     final PreparedStatement bySeq;
@@ -1471,6 +1528,8 @@ public final class SqliteDedupStore implements DedupStore {
           connection.prepareStatement(
               "SELECT first_seq, end_seq, min_ns, max_ns FROM time_blocks"
                   + " WHERE max_ns >= ? AND min_ns <= ? ORDER BY first_seq");
+      this.lastTimeBlockEnd =
+          connection.prepareStatement("SELECT coalesce(max(end_seq), 0) FROM time_blocks");
       String times =
           "SELECT seq, timestamp FROM events"
               + " WHERE topic_id = ? AND seq >= ? AND seq < ? AND received_ns > ? ORDER BY seq";

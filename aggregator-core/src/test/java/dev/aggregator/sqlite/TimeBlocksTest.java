@@ -106,10 +106,43 @@ class TimeBlocksTest {
       assertEquals(List.of("e299", "e300"), ids(store, T0.plusSeconds(299), T0.plusSeconds(301)));
     }
     List<long[]> blocks = blocks(db);
-    assertEquals(1, blocks.size(), "the old events' block, extended by the new events");
+    assertEquals(2, blocks.size(), "a block of unknown bounds is not extended");
     assertEquals(
-        List.of(1L, 311L, Long.MIN_VALUE, Long.MAX_VALUE),
-        List.of(blocks.get(0)[0], blocks.get(0)[1], blocks.get(0)[2], blocks.get(0)[3]));
+        List.of(301L, 311L, T0.plusSeconds(300).getEpochSecond() * 1_000_000_000L),
+        List.of(blocks.get(1)[0], blocks.get(1)[1], blocks.get(1)[2]));
+  }
+
+  @Test
+  void timeBlocksOff_rangesScanEverything_reopenedOn_untimedEventsGetOneBlock() throws Exception {
+    Path db = dir.resolve("off.db");
+    try (SqliteDedupStore store = SqliteDedupStore.builder(db).timeBlocks(false).open()) {
+      store.append(batch(0, 100, T0));
+      assertEquals(List.of("e50"), ids(store, T0.plusSeconds(50), T0.plusSeconds(51)));
+    }
+    assertEquals(0, blocks(db).size());
+    try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
+      store.append(batch(100, 2000, T0));
+      assertEquals(List.of("e50"), ids(store, T0.plusSeconds(50), T0.plusSeconds(51)));
+    }
+    try (SqliteDedupStore store = SqliteDedupStore.builder(db).timeBlocks(false).open()) {
+      store.append(batch(2100, 10, T0)); // after the last block: read as one of unknown bounds
+      assertEquals(List.of("e1500"), ids(store, T0.plusSeconds(1500), T0.plusSeconds(1501)));
+      assertEquals(List.of("e2105"), ids(store, T0.plusSeconds(2105), T0.plusSeconds(2106)));
+    }
+    try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
+      assertEquals(List.of("e2105"), ids(store, T0.plusSeconds(2105), T0.plusSeconds(2106)));
+      assertEquals(List.of("e1500"), ids(store, T0.plusSeconds(1500), T0.plusSeconds(1501)));
+    }
+    List<long[]> blocks = blocks(db);
+    assertEquals(
+        List.of(1L, 101L, Long.MIN_VALUE),
+        List.of(blocks.get(0)[0], blocks.get(0)[1], blocks.get(0)[2]));
+    long seq = 1;
+    for (long[] b : blocks) {
+      assertEquals(seq, b[0], "blocks follow each other without a gap");
+      seq = b[1];
+    }
+    assertEquals(2111, seq);
   }
 
   @Test
