@@ -71,20 +71,23 @@ import org.sqlite.SQLiteException;
  *                                                              hashes of its new events, 8 bytes
  *                                                              each, and their topic ids, 4 each
  *   time_blocks(first_seq INTEGER PRIMARY KEY, end_seq,        the min and max event timestamp
- *               min_ns, max_ns)                                of the events [first_seq, end_seq)
+ *               min_ns, max_ns, core_min_ns, core_max_ns,      of the events [first_seq, end_seq),
+ *               outliers BLOB)                                 the range of all but a few late or
+ *                                                              early ones, and those few (TimeBlock)
+ *   topics(id, name, event_count), meta,
+ *   counters(received, unique_processed, duplicate_dropped, expired, payload_conflicts)
  *
  * Time ranges without a random-order index. An index on the event timestamp would cost every
  * insert a B-tree write wherever its timestamp sorts, which is what this design avoids. Event
  * timestamps mostly arrive roughly in order, so instead each commit widens the newest time block
  * (one UPDATE, or one INSERT once the block covers TIME_BLOCK_EVENTS events) at the end of a table
  * of about a thousandth of the events. A range query reads the blocks, visits only those whose
- * [min_ns, max_ns] overlaps the range, reads the topic's (seq, timestamp) rows there through
- * events_by_topic, checks each instant, and reads only the page's rows whole. In timestamp order it
- * visits the blocks by their min_ns (newest first: max_ns) into a heap of one page, and stops at the
- * first block that cannot change the page; the cursor is (instant, seq). Far out-of-order events
- * only widen their block: correct, slower.
- *   topics(id, name, event_count), meta,
- *   counters(received, unique_processed, duplicate_dropped, expired, payload_conflicts)
+ * core overlaps the range, reads the topic's (seq, timestamp) rows there through events_by_topic,
+ * checks each instant, looks up the other blocks' outliers in the range by seq, and reads only the
+ * page's rows whole. In timestamp order it visits block cores by core_min_ns and outliers by their
+ * own time (newest first: reversed) into a heap of one page, and stops at the first visit that
+ * cannot change the page; the cursor is (instant, seq). Beyond 32 outliers a
+ * block, out-of-order events widen its core: correct, slower.
  *
  * Dedup index. KeyIndex, an open-addressing table on the heap, maps the 64-bit hash of every
  * stored key to its seq, in 8 bytes per entry (a 32-bit fingerprint of the hash and 32 bits of
@@ -387,20 +390,20 @@ public final class SqliteDedupStore implements DedupStore {
       this.deleteBlocks = c.prepareStatement("DELETE FROM key_blocks WHERE first_seq < ?");
       this.insertTimeBlock =
           c.prepareStatement(
-              "INSERT INTO time_blocks(first_seq, end_seq, min_ns, max_ns) VALUES (?, ?, ?, ?)");
+              "INSERT INTO time_blocks(first_seq, end_seq, min_ns, max_ns, core_min_ns,"
+                  + " core_max_ns, outliers) VALUES (?, ?, ?, ?, ?, ?, ?)");
       this.extendTimeBlock =
           c.prepareStatement(
-              "UPDATE time_blocks SET end_seq = ?, min_ns = ?, max_ns = ? WHERE first_seq = ?");
+              "UPDATE time_blocks SET end_seq = ?, min_ns = ?, max_ns = ?, core_min_ns = ?,"
+                  + " core_max_ns = ?, outliers = ? WHERE first_seq = ?");
       this.deleteTimeBlocks = c.prepareStatement("DELETE FROM time_blocks WHERE end_seq <= ?");
       try (Statement s = c.createStatement();
           ResultSet rs =
               s.executeQuery(
-                  "SELECT first_seq, end_seq, min_ns, max_ns FROM time_blocks"
-                      + " ORDER BY first_seq DESC LIMIT 1")) {
-        this.lastTimeBlock =
-            rs.next()
-                ? new TimeBlock(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4))
-                : null;
+                  "SELECT "
+                      + TIME_BLOCK_COLUMNS
+                      + " FROM time_blocks ORDER BY first_seq DESC LIMIT 1")) {
+        this.lastTimeBlock = rs.next() ? timeBlock(rs) : null;
       }
       coverUntimedEvents();
       transaction.execute("PRAGMA wal_autocheckpoint = " + WalCheckpointer.WRITER_THRESHOLD_PAGES);
@@ -546,7 +549,8 @@ public final class SqliteDedupStore implements DedupStore {
   private static void createTimeBlocks(Statement s) throws SQLException {
     s.executeUpdate(
         "CREATE TABLE time_blocks (first_seq INTEGER PRIMARY KEY, end_seq INTEGER NOT NULL,"
-            + " min_ns INTEGER NOT NULL, max_ns INTEGER NOT NULL)");
+            + " min_ns INTEGER NOT NULL, max_ns INTEGER NOT NULL, core_min_ns INTEGER NOT NULL,"
+            + " core_max_ns INTEGER NOT NULL, outliers BLOB NOT NULL)");
   }
 
   /**
@@ -556,12 +560,16 @@ public final class SqliteDedupStore implements DedupStore {
   private void upgradeFromVersion2(Statement s) throws SQLException {
     createTimeBlocks(s);
     s.executeUpdate(
-        "INSERT INTO time_blocks(first_seq, end_seq, min_ns, max_ns)"
-            + " SELECT min(seq), max(seq) + 1, "
+        "INSERT INTO time_blocks(first_seq, end_seq, min_ns, max_ns, core_min_ns, core_max_ns,"
+            + " outliers) SELECT min(seq), max(seq) + 1, "
             + Long.MIN_VALUE
             + ", "
             + Long.MAX_VALUE
-            + " FROM events HAVING count(*) > 0");
+            + ", "
+            + Long.MIN_VALUE
+            + ", "
+            + Long.MAX_VALUE
+            + ", x'' FROM events HAVING count(*) > 0");
     s.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
   }
 
@@ -799,8 +807,7 @@ public final class SqliteDedupStore implements DedupStore {
     long lastReceivedNsBefore = lastReceivedNs;
     Removal removal = null;
     TimeBlock lastTimeBlockBefore = lastTimeBlock;
-    long minNs = Long.MAX_VALUE; // of the accepted events' timestamps
-    long maxNs = Long.MIN_VALUE;
+    long[] timestampsNs = new long[n]; // of the accepted events, in seq order
     KeyIndex batchIndex = new KeyIndex(n); // sized to the batch: clearing a big one cost more
     // Before anything is written: after COMMIT, publishCommitted must not fail, or the index and
     // nextSeq would disagree with the file and every later batch would reuse committed seqs (the
@@ -883,9 +890,7 @@ public final class SqliteDedupStore implements DedupStore {
         insertEvent.setString(7, IsoTimestamps.format(e.receivedAt()));
         insertEvent.setLong(8, receivedNs);
         insertEvent.addBatch();
-        long timestampNs = EpochNanos.of(e.timestamp());
-        minNs = Math.min(minNs, timestampNs);
-        maxNs = Math.max(maxNs, timestampNs);
+        timestampsNs[accepted] = EpochNanos.of(e.timestamp());
         accepted++;
         topicDeltas.merge(tid, 1, Integer::sum);
       }
@@ -902,7 +907,7 @@ public final class SqliteDedupStore implements DedupStore {
         insertKeyBlock.setBytes(3, blockTopics.array());
         insertKeyBlock.setLong(4, lastReceivedNs);
         insertKeyBlock.executeUpdate();
-        writeTimeBlock(nextSeq, nextSeq + accepted, minNs, maxNs);
+        writeTimeBlock(nextSeq, timestampsNs, topicsOfAccepted, accepted);
       }
       if (r != null) {
         removal = removeExpired(r, cutoff, n, accepted);
@@ -948,14 +953,13 @@ public final class SqliteDedupStore implements DedupStore {
    * unknown bounds, so that the blocks written from now on follow them without a gap.
    */
   private void coverUntimedEvents() throws SQLException {
-    long start = lastTimeBlock == null ? floor : Math.max(floor, lastTimeBlock.end());
+    long start = lastTimeBlock == null ? floor : Math.max(floor, lastTimeBlock.end);
     if (!timeBlocksOn || start >= nextSeq) {
       return;
     }
     transaction.execute("BEGIN IMMEDIATE");
     try {
-      lastTimeBlock = null;
-      writeTimeBlock(start, nextSeq, Long.MIN_VALUE, Long.MAX_VALUE);
+      insertTimeBlock(TimeBlock.unknown(start, nextSeq));
       transaction.execute("COMMIT");
     } catch (SQLException | RuntimeException e) {
       rollback();
@@ -963,45 +967,62 @@ public final class SqliteDedupStore implements DedupStore {
     }
   }
 
-  /** A row of time_blocks: the events [first, end) have timestamps in [minNs, maxNs]. */
-  private record TimeBlock(long first, long end, long minNs, long maxNs) {}
+  private static final String TIME_BLOCK_COLUMNS =
+      "first_seq, end_seq, min_ns, max_ns, core_min_ns, core_max_ns, outliers";
+
+  private static TimeBlock timeBlock(ResultSet rs) throws SQLException {
+    return TimeBlock.read(
+        rs.getLong(1),
+        rs.getLong(2),
+        rs.getLong(3),
+        rs.getLong(4),
+        rs.getLong(5),
+        rs.getLong(6),
+        rs.getBytes(7));
+  }
 
   /**
-   * Records that the events [first, end) have timestamps in [minNs, maxNs]: extends the newest time
+   * Records the timestamps of the {@code n} events from seq {@code first}: extends the newest time
    * block while it is small and ends where these begin, else starts one. Either way one statement
    * on the last page of a small table, not an index entry per event.
    */
-  private void writeTimeBlock(long first, long end, long minNs, long maxNs) throws SQLException {
+  private void writeTimeBlock(long first, long[] ns, int[] topics, int n) throws SQLException {
     if (!timeBlocksOn) {
       return;
     }
     TimeBlock last = lastTimeBlock;
     // A block of unknown bounds (events from before time blocks) is not extended: every range
     // query reads it, and would read the new events with it.
-    boolean unknown =
-        last != null && last.minNs() == Long.MIN_VALUE && last.maxNs() == Long.MAX_VALUE;
     if (last != null
-        && !unknown
-        && last.end() == first
-        && last.end() - last.first() < TIME_BLOCK_EVENTS) {
-      TimeBlock extended =
-          new TimeBlock(
-              last.first(), end, Math.min(last.minNs(), minNs), Math.max(last.maxNs(), maxNs));
-      extendTimeBlock.setLong(1, extended.end());
-      extendTimeBlock.setLong(2, extended.minNs());
-      extendTimeBlock.setLong(3, extended.maxNs());
-      extendTimeBlock.setLong(4, extended.first());
+        && !last.isUnknown()
+        && last.end == first
+        && last.end - last.first < TIME_BLOCK_EVENTS) {
+      TimeBlock extended = last.extend(ns, topics, n);
+      extendTimeBlock.setLong(1, extended.end);
+      extendTimeBlock.setLong(2, extended.minNs);
+      extendTimeBlock.setLong(3, extended.maxNs);
+      extendTimeBlock.setLong(4, extended.coreMinNs);
+      extendTimeBlock.setLong(5, extended.coreMaxNs);
+      extendTimeBlock.setBytes(6, extended.outliersBlob());
+      extendTimeBlock.setLong(7, extended.first);
       if (extendTimeBlock.executeUpdate() == 1) { // 0: expiry removed it with all its events
         lastTimeBlock = extended;
         return;
       }
     }
-    insertTimeBlock.setLong(1, first);
-    insertTimeBlock.setLong(2, end);
-    insertTimeBlock.setLong(3, minNs);
-    insertTimeBlock.setLong(4, maxNs);
+    insertTimeBlock(TimeBlock.start(first, last, ns, topics, n));
+  }
+
+  private void insertTimeBlock(TimeBlock b) throws SQLException {
+    insertTimeBlock.setLong(1, b.first);
+    insertTimeBlock.setLong(2, b.end);
+    insertTimeBlock.setLong(3, b.minNs);
+    insertTimeBlock.setLong(4, b.maxNs);
+    insertTimeBlock.setLong(5, b.coreMinNs);
+    insertTimeBlock.setLong(6, b.coreMaxNs);
+    insertTimeBlock.setBytes(7, b.outliersBlob());
     insertTimeBlock.executeUpdate();
-    lastTimeBlock = new TimeBlock(first, end, minNs, maxNs);
+    lastTimeBlock = b;
   }
 
   /**
@@ -1341,47 +1362,71 @@ public final class SqliteDedupStore implements DedupStore {
   }
 
   /**
-   * The time blocks that may hold events of {@code [fromNs, toNs]}, by first_seq: [first, end,
-   * minNs, maxNs] each. Bounds are compared inclusively, so saturated nanoseconds still match.
-   * Events after the last block (a store with time blocks off wrote them) are one more block of
-   * unknown bounds.
+   * The time blocks that may hold events of [from, to], by first_seq. Bounds are compared
+   * inclusively, so saturated nanoseconds still match. Events after the last block (a store with
+   * time blocks off wrote them) are one more block of unknown bounds.
    */
-  private List<long[]> timeBlocks(Reader reader, Instant from, Instant to) throws SQLException {
-    List<long[]> blocks = new ArrayList<>();
+  private List<TimeBlock> timeBlocks(Reader reader, long fromNs, long toNs) throws SQLException {
+    List<TimeBlock> blocks = new ArrayList<>();
     long untimed = 0;
     if (timeBlocksOn) {
       try (ResultSet rs = reader.lastTimeBlockEnd.executeQuery()) {
         untimed = rs.next() ? rs.getLong(1) : 0;
       }
-      reader.timeBlocks.setLong(1, from == null ? Long.MIN_VALUE : EpochNanos.of(from));
-      reader.timeBlocks.setLong(2, to == null ? Long.MAX_VALUE : EpochNanos.of(to));
+      reader.timeBlocks.setLong(1, fromNs);
+      reader.timeBlocks.setLong(2, toNs);
       try (ResultSet rs = reader.timeBlocks.executeQuery()) {
         while (rs.next()) {
-          blocks.add(new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)});
+          blocks.add(timeBlock(rs));
         }
       }
     }
-    blocks.add(new long[] {untimed, Long.MAX_VALUE, Long.MIN_VALUE, Long.MAX_VALUE});
+    blocks.add(TimeBlock.unknown(untimed, Long.MAX_VALUE));
     return blocks;
   }
 
+  private static long fromNs(Instant from) {
+    return from == null ? Long.MIN_VALUE : EpochNanos.of(from);
+  }
+
+  private static long toNs(Instant to) {
+    return to == null ? Long.MAX_VALUE : EpochNanos.of(to);
+  }
+
   /**
-   * A page in ingest order of the events in the query's time range: the blocks that overlap the
-   * range, in seq order, and in each the topic's rows by the topic index, whose timestamps are
-   * checked one by one; only the page's rows are then read whole.
+   * The timestamp of the live event {@code seq} of the topic, or null if it is another topic's or
+   * expired by age: an outlier of a time block, looked up by its primary key.
+   */
+  private static Instant outlierTimestamp(Reader reader, long seq, int topicId, long cutoff)
+      throws SQLException {
+    reader.timeBySeq.setLong(1, seq);
+    reader.timeBySeq.setInt(2, topicId);
+    reader.timeBySeq.setLong(3, cutoff);
+    try (ResultSet rs = reader.timeBySeq.executeQuery()) {
+      return rs.next() ? IsoTimestamps.parse(rs.getString(1)) : null;
+    }
+  }
+
+  /**
+   * A page in ingest order of the events in the query's time range: the blocks that may hold some,
+   * in seq order; in a block whose core overlaps the range, the topic's rows by the topic index,
+   * each timestamp checked; in another, only its outliers in the range. Only the page's rows are
+   * then read whole.
    */
   private EventPage ingestOrderInRange(
       Reader reader, EventQuery query, int topicId, long cutoff, long after) throws SQLException {
     boolean asc = query.order() == EventQuery.Order.ASC;
-    List<long[]> blocks = timeBlocks(reader, query.from(), query.to());
+    long fromNs = fromNs(query.from());
+    long toNs = toNs(query.to());
+    List<TimeBlock> blocks = timeBlocks(reader, fromNs, toNs);
     if (!asc) {
       Collections.reverse(blocks);
     }
     List<Long> seqs = new ArrayList<>();
     PreparedStatement q = asc ? reader.timesAscending : reader.timesDescending;
-    for (long[] block : blocks) {
-      long lo = block[0];
-      long hi = block[1]; // [lo, hi)
+    for (TimeBlock block : blocks) {
+      long lo = block.first;
+      long hi = block.end; // [lo, hi)
       if (after >= 0) {
         lo = asc ? Math.max(lo, after + 1) : lo;
         hi = asc ? hi : Math.min(hi, after);
@@ -1389,14 +1434,31 @@ public final class SqliteDedupStore implements DedupStore {
       if (lo >= hi) {
         continue;
       }
-      q.setInt(1, topicId);
-      q.setLong(2, lo);
-      q.setLong(3, hi);
-      q.setLong(4, cutoff);
-      try (ResultSet rs = q.executeQuery()) {
-        while (rs.next()) {
-          if (query.contains(IsoTimestamps.parse(rs.getString(2)))) {
-            seqs.add(rs.getLong(1));
+      if (block.coreOverlaps(fromNs, toNs)) {
+        q.setInt(1, topicId);
+        q.setLong(2, lo);
+        q.setLong(3, hi);
+        q.setLong(4, cutoff);
+        try (ResultSet rs = q.executeQuery()) {
+          while (rs.next()) {
+            if (query.contains(IsoTimestamps.parse(rs.getString(2)))) {
+              seqs.add(rs.getLong(1));
+            }
+          }
+        }
+      } else {
+        int count = block.outlierSeqs.length;
+        for (int k = asc ? 0 : count - 1; asc ? k < count : k >= 0; k += asc ? 1 : -1) {
+          long seq = block.outlierSeqs[k];
+          if (block.outlierTopics[k] == topicId
+              && seq >= lo
+              && seq < hi
+              && block.outlierNs[k] >= fromNs
+              && block.outlierNs[k] <= toNs) {
+            Instant t = outlierTimestamp(reader, seq, topicId, cutoff);
+            if (t != null && query.contains(t)) {
+              seqs.add(seq);
+            }
           }
         }
       }
@@ -1413,10 +1475,11 @@ public final class SqliteDedupStore implements DedupStore {
   }
 
   /**
-   * A page in timestamp order: the blocks that overlap the range (narrowed by the cursor), visited
-   * by their earliest timestamp (newest first: their latest), each row's timestamp offered to a
-   * bounded heap of the page; it stops at the first block that can no longer change the page, which
-   * for timestamps arriving roughly in order is a block or two past the page.
+   * A page in timestamp order. What may hold events of the range (narrowed by the cursor) is
+   * visited in timestamp order (newest first: reversed): the core of each block, by its earliest
+   * timestamp (its latest), and each outlier of the topic, by its own; every row read is offered to
+   * a bounded heap of the page, and the visit stops at the first that can no longer change the
+   * page, which for timestamps arriving roughly in order is a block or two past the page.
    */
   private EventPage timestampOrder(
       Reader reader, EventQuery query, int topicId, long cutoff, TimestampPage<Long> page)
@@ -1432,26 +1495,55 @@ public final class SqliteDedupStore implements DedupStore {
         to = to == null || to.isAfter(at) ? at : to;
       }
     }
-    List<long[]> blocks = timeBlocks(reader, from, to);
-    blocks.sort(
+    long fromNs = fromNs(from);
+    long toNs = toNs(to);
+    // Each visit: {key, kind (0: a block's core, 1: an outlier), block index, outlier index}.
+    List<TimeBlock> blocks = timeBlocks(reader, fromNs, toNs);
+    List<long[]> visits = new ArrayList<>();
+    for (int b = 0; b < blocks.size(); b++) {
+      TimeBlock block = blocks.get(b);
+      if (block.coreOverlaps(fromNs, toNs)) {
+        visits.add(new long[] {asc ? block.coreMinNs : block.coreMaxNs, 0, b, 0});
+      }
+      for (int k = 0; k < block.outlierSeqs.length; k++) {
+        long ns = block.outlierNs[k];
+        if (block.outlierTopics[k] == topicId && ns >= fromNs && ns <= toNs) {
+          visits.add(new long[] {ns, 1, b, k});
+        }
+      }
+    }
+    visits.sort(
         asc
-            ? Comparator.comparingLong((long[] b) -> b[2])
-            : Comparator.comparingLong((long[] b) -> b[3]).reversed());
-    for (long[] block : blocks) {
-      // Saturated bounds say nothing beyond the long range: such a block is always read.
-      if (asc
-          ? block[2] != Long.MIN_VALUE && page.closedBefore(EpochNanos.toInstant(block[2]))
-          : block[3] != Long.MAX_VALUE && page.closedBefore(EpochNanos.toInstant(block[3]))) {
+            ? Comparator.comparingLong((long[] v) -> v[0])
+            : Comparator.comparingLong((long[] v) -> v[0]).reversed());
+    for (long[] visit : visits) {
+      // Saturated keys say nothing beyond the long range: such a visit is never skipped.
+      long key = visit[0];
+      if (key != Long.MIN_VALUE
+          && key != Long.MAX_VALUE
+          && page.closedBefore(EpochNanos.toInstant(key))) {
         break;
       }
+      TimeBlock block = blocks.get((int) visit[2]);
+      if (visit[1] == 1) {
+        long seq = block.outlierSeqs[(int) visit[3]];
+        Instant t = outlierTimestamp(reader, seq, topicId, cutoff);
+        if (t != null) {
+          page.offer(t, seq, seq);
+        }
+        continue;
+      }
       reader.timesAscending.setInt(1, topicId);
-      reader.timesAscending.setLong(2, block[0]);
-      reader.timesAscending.setLong(3, block[1]);
+      reader.timesAscending.setLong(2, block.first);
+      reader.timesAscending.setLong(3, block.end);
       reader.timesAscending.setLong(4, cutoff);
       try (ResultSet rs = reader.timesAscending.executeQuery()) {
         while (rs.next()) {
           long seq = rs.getLong(1);
-          page.offer(IsoTimestamps.parse(rs.getString(2)), seq, seq);
+          // The block's outliers are visits of their own.
+          if (Arrays.binarySearch(block.outlierSeqs, seq) < 0) {
+            page.offer(IsoTimestamps.parse(rs.getString(2)), seq, seq);
+          }
         }
       }
     }
@@ -1509,6 +1601,7 @@ public final class SqliteDedupStore implements DedupStore {
     final PreparedStatement descending;
     final PreparedStatement timeBlocks;
     final PreparedStatement lastTimeBlockEnd;
+    final PreparedStatement timeBySeq;
     final PreparedStatement timesAscending;
     final PreparedStatement timesDescending;
     final PreparedStatement bySeq;
@@ -1526,8 +1619,12 @@ public final class SqliteDedupStore implements DedupStore {
                   + " WHERE topic_id = ? AND seq < ? AND received_ns > ? ORDER BY seq DESC LIMIT ?");
       this.timeBlocks =
           connection.prepareStatement(
-              "SELECT first_seq, end_seq, min_ns, max_ns FROM time_blocks"
-                  + " WHERE max_ns >= ? AND min_ns <= ? ORDER BY first_seq");
+              "SELECT "
+                  + TIME_BLOCK_COLUMNS
+                  + " FROM time_blocks WHERE max_ns >= ? AND min_ns <= ? ORDER BY first_seq");
+      this.timeBySeq =
+          connection.prepareStatement(
+              "SELECT timestamp FROM events WHERE seq = ? AND topic_id = ? AND received_ns > ?");
       this.lastTimeBlockEnd =
           connection.prepareStatement("SELECT coalesce(max(end_seq), 0) FROM time_blocks");
       String times =
