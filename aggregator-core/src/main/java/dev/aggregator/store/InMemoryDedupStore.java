@@ -4,11 +4,9 @@ import dev.aggregator.Event;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
+import dev.aggregator.StoreException;
 import dev.aggregator.StoredEvent;
-import dev.aggregator.internal.Cursors;
-import dev.aggregator.internal.EpochNanos;
 import dev.aggregator.internal.Json;
-import dev.aggregator.internal.TimestampPage;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -62,6 +60,7 @@ public final class InMemoryDedupStore implements DedupStore {
   private long duplicates;
   private long expired;
   private long conflicts;
+  private volatile boolean closed;
 
   /** An empty store. */
   public InMemoryDedupStore() {}
@@ -73,6 +72,7 @@ public final class InMemoryDedupStore implements DedupStore {
 
   @Override
   public List<Outcome> append(List<PendingEvent> batch) {
+    checkOpen();
     List<Outcome> outcomes = new ArrayList<>(batch.size());
     List<Integer> conflicting = new ArrayList<>(0);
     Retention r = retention;
@@ -101,7 +101,7 @@ public final class InMemoryDedupStore implements DedupStore {
                 e.source(),
                 Json.readObject(e.payloadJson()),
                 e.timestampText());
-        lastReceivedNanos = Math.max(lastReceivedNanos, EpochNanos.of(e.receivedAt()));
+        lastReceivedNanos = Math.max(lastReceivedNanos, EventRows.epochNanos(e.receivedAt()));
         Row row =
             new Row(
                 nextSeq++,
@@ -136,7 +136,7 @@ public final class InMemoryDedupStore implements DedupStore {
 
   /** Events received at or before the returned time have expired by age; MIN_VALUE: none. */
   private static long cutoff(Retention r) {
-    return r == null ? Long.MIN_VALUE : EpochNanos.of(r.expiredUpTo(r.clock().instant()));
+    return EventRows.expiredUpToNanos(r);
   }
 
   @Override
@@ -153,7 +153,7 @@ public final class InMemoryDedupStore implements DedupStore {
       if (!r.limitsAge()) {
         return Optional.empty();
       }
-      return Optional.of(r.expiresAt(EpochNanos.toInstant(order.peekFirst().receivedNanos())));
+      return Optional.of(r.expiresAt(EventRows.ofEpochNanos(order.peekFirst().receivedNanos())));
     } finally {
       lock.readLock().unlock();
     }
@@ -164,7 +164,7 @@ public final class InMemoryDedupStore implements DedupStore {
     if (query.orderBy() == EventQuery.OrderBy.TIMESTAMP) {
       return eventsByTimestamp(query);
     }
-    long after = query.after() == null ? -1 : Cursors.decode(query.after());
+    long after = query.after() == null ? -1 : EventRows.seqOf(query.after());
     boolean asc = query.order() == EventQuery.Order.ASC;
     long cutoff = cutoff(retention);
     lock.readLock().lock();
@@ -202,7 +202,7 @@ public final class InMemoryDedupStore implements DedupStore {
         page.add(row.event());
         lastSeq = row.seq();
       }
-      return new EventPage(page, more ? Cursors.encode(lastSeq) : null);
+      return new EventPage(page, more ? EventRows.cursor(lastSeq) : null);
     } finally {
       lock.readLock().unlock();
     }
@@ -263,6 +263,21 @@ public final class InMemoryDedupStore implements DedupStore {
     return "in-memory store";
   }
 
+  /** Fails only once closed: there is nothing else to reach. */
   @Override
-  public void close() {}
+  public void probe() {
+    checkOpen();
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new StoreException(describe() + " is closed");
+    }
+  }
+
+  /** From now on appends and probes fail; what is stored can still be read. */
+  @Override
+  public void close() {
+    closed = true;
+  }
 }

@@ -1,6 +1,7 @@
 package dev.aggregator.http;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aggregator.AggregatorStats;
 import dev.aggregator.EventAggregator;
@@ -23,11 +24,17 @@ import java.util.function.Supplier;
 
 /**
  * The read routes: {@code GET /} (the service and its endpoints), {@code /events} (a page of a
- * topic), {@code /stats}, {@code /health} and {@code /prometheus}. Each may block on the store, so
- * the router runs them on the workers.
+ * topic), {@code /stats}, {@code /topics} (a page of the topics with their counts), {@code /health}
+ * and {@code /prometheus}. Each may block on the store, so the router runs them on the workers.
  */
 final class ReadRoutes {
   static final String VERSION = readVersion();
+
+  /**
+   * The most topics {@code /stats} lists, so that its answer stays small however many topics
+   * publishers create; {@code GET /topics} pages through all of them.
+   */
+  static final int STATS_TOPICS = 1000;
 
   private final EventAggregator aggregator;
   private final JsonBodies bodies;
@@ -56,6 +63,7 @@ final class ReadRoutes {
     router.blocking("/", "GET", (r, q) -> info());
     router.blocking("/events", "GET", (r, q) -> events(q));
     router.blocking("/stats", "GET", (r, q) -> bodies.json(200, stats(), Map.of()));
+    router.blocking("/topics", "GET", (r, q) -> topics(q));
     router.blocking("/health", "GET", (r, q) -> health());
     router.blocking("/prometheus", "GET", (r, q) -> prometheus());
   }
@@ -130,15 +138,70 @@ final class ReadRoutes {
     body.put("expired", s.expired());
     body.put("payload_conflicts", s.payloadConflicts());
     ArrayNode topics = body.putArray("topics");
-    s.topics().forEach(topics::add);
     ObjectNode counts = body.putObject("topic_counts");
-    s.topicCounts().forEach(counts::put);
+    int listed = 0;
+    for (Map.Entry<String, Long> t : s.topicCounts().entrySet()) {
+      if (listed++ == STATS_TOPICS) {
+        break;
+      }
+      topics.add(t.getKey());
+      counts.put(t.getKey(), t.getValue());
+    }
+    int total = s.topicCounts().size();
+    body.put("topics_total", total);
+    body.put("topics_truncated", total > STATS_TOPICS);
     body.put("queue_size", s.queueSize());
     body.put("queue_capacity", s.queueCapacity());
     body.put("uptime_seconds", Math.round(s.uptime().toMillis() / 100.0) / 10.0);
     body.put("uptime_human", human(s.uptime()));
     body.put("started_at", EventJson.formatTimestamp(s.startedAt()));
     return body;
+  }
+
+  /**
+   * A page of the topics in first-seen order, each with its stored events. The cursor is the
+   * position after the page's last topic: topics are only ever added, at the end (a topic whose
+   * events all expired stays, with count 0), so positions are stable and paging neither skips nor
+   * repeats a topic; topics first seen while paging come on the last pages.
+   */
+  private ApiResponse topics(Map<String, String> q) {
+    int limit =
+        QueryParameters.intParameter(q, "limit", EventQuery.DEFAULT_LIMIT, 1, EventQuery.MAX_LIMIT);
+    int start = topicCursor(q.get("after"));
+    Map<String, Long> all = aggregator.stats().topicCounts();
+    ObjectNode body = bodies.object();
+    ArrayNode topics = JsonNodeFactory.instance.arrayNode();
+    int position = 0;
+    for (Map.Entry<String, Long> t : all.entrySet()) {
+      if (position >= start + limit) {
+        break;
+      }
+      if (position++ >= start) {
+        topics.addObject().put("topic", t.getKey()).put("count", t.getValue());
+      }
+    }
+    int end = start + topics.size();
+    body.put("count", topics.size());
+    body.put("topics_total", all.size());
+    body.set("topics", topics);
+    body.put("next", end < all.size() ? Integer.toString(end) : null);
+    return bodies.json(200, body, Map.of());
+  }
+
+  /** The position an {@code after} cursor of {@code GET /topics} names; 0 without one. */
+  private static int topicCursor(String after) {
+    if (after == null) {
+      return 0;
+    }
+    try {
+      int position = Integer.parseInt(after);
+      if (position >= 0 && after.equals(Integer.toString(position))) {
+        return position;
+      }
+    } catch (NumberFormatException e) {
+      // one message below
+    }
+    throw QueryParameters.invalid("after", "must be a cursor returned by this server");
   }
 
   static String human(Duration d) {
@@ -155,10 +218,11 @@ final class ReadRoutes {
     if (reason == null && closing.getAsBoolean()) {
       reason = "the server is shutting down";
     }
-    AggregatorStats s = aggregator.stats();
+    // Never aggregator.stats(): it may wait for the store, and /health must answer whatever the
+    // store does.
     body.put("status", reason == null ? "healthy" : "unhealthy");
-    body.put("consumer_running", s.writerRunning());
-    body.put("queue_size", s.queueSize());
+    body.put("consumer_running", health.writerRunning());
+    body.put("queue_size", health.queueSize());
     body.put("timestamp", EventJson.formatTimestamp(Instant.now()));
     if (reason != null) {
       body.put("reason", Errors.withoutDirectories(reason));

@@ -178,7 +178,8 @@ class OpenApiCoverageTest {
         response(doc.at("/paths/~1stats/get"), "405"),
         send("DELETE", "/stats", null, Map.of()));
     // Published events become visible once committed; the durable publish above waited for it.
-    for (String path : List.of("/", "/stats", "/health", "/metrics/summary", "/metrics/")) {
+    for (String path :
+        List.of("/", "/stats", "/topics", "/health", "/metrics/summary", "/metrics/")) {
       JsonNode op = doc.path("paths").path(path).path("get");
       compare("GET " + path, response(op, "200"), send("GET", path, null, Map.of()));
     }

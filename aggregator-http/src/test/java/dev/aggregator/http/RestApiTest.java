@@ -248,6 +248,8 @@ class RestApiTest {
               "payload_conflicts",
               "topics",
               "topic_counts",
+              "topics_total",
+              "topics_truncated",
               "queue_size",
               "queue_capacity",
               "uptime_seconds",
@@ -259,12 +261,113 @@ class RestApiTest {
       assertEquals(1, st.get("duplicate_dropped").asLong());
       assertEquals("[\"zeta\",\"alpha\",\"mid\"]", st.get("topics").toString());
       assertEquals("{\"zeta\":2,\"alpha\":1,\"mid\":1}", st.get("topic_counts").toString());
+      assertEquals(3, st.get("topics_total").asInt());
+      assertFalse(st.get("topics_truncated").asBoolean());
       assertEquals(0, st.get("queue_size").asInt());
       assertEquals(100_000, st.get("queue_capacity").asInt());
       assertTrue(st.get("uptime_seconds").isNumber());
       assertTrue(st.get("uptime_human").asText().matches("\\d+h \\d+m \\d+s"), st.toString());
       assertTrue(st.get("started_at").asText().endsWith("Z"));
     }
+  }
+
+  @Test
+  void stats_moreTopicsThanTheBound_listsTheFirstSeenAndSaysTruncated() {
+    int topics = ReadRoutes.STATS_TOPICS + 5;
+    try (TestServer s = sqlite()) {
+      publishTopics(s, topics);
+      JsonNode st = s.get("/stats").json();
+      assertEquals(ReadRoutes.STATS_TOPICS, st.get("topics").size());
+      assertEquals(ReadRoutes.STATS_TOPICS, st.get("topic_counts").size());
+      assertEquals("t0", st.get("topics").get(0).asText());
+      String last = "t" + (ReadRoutes.STATS_TOPICS - 1);
+      assertEquals(last, st.get("topics").get(ReadRoutes.STATS_TOPICS - 1).asText());
+      assertEquals(1, st.get("topic_counts").get(last).asLong());
+      assertNull(st.get("topic_counts").get("t" + ReadRoutes.STATS_TOPICS));
+      assertEquals(topics, st.get("topics_total").asInt());
+      assertTrue(st.get("topics_truncated").asBoolean());
+      // The counters still count every topic's events.
+      assertEquals(topics + 1, st.get("stored").asLong());
+    }
+  }
+
+  @Test
+  void topics_pagedWithCursors_everyTopicOnceInFirstSeenOrderWithCounts() {
+    int topics = 2 * ReadRoutes.STATS_TOPICS + 3;
+    try (TestServer s = sqlite()) {
+      publishTopics(s, topics);
+      List<String> seen = new ArrayList<>();
+      long events = 0;
+      String cursor = null;
+      int pages = 0;
+      do {
+        Reply r = s.get("/topics?limit=1000" + (cursor == null ? "" : "&after=" + cursor));
+        assertEquals(200, r.status(), r.text());
+        JsonNode page = r.json();
+        List<String> keys = new ArrayList<>();
+        page.fieldNames().forEachRemaining(keys::add);
+        assertEquals(List.of("count", "topics_total", "topics", "next"), keys);
+        assertEquals(page.get("topics").size(), page.get("count").asInt());
+        assertEquals(topics, page.get("topics_total").asInt());
+        for (JsonNode t : page.get("topics")) {
+          seen.add(t.get("topic").asText());
+          events += t.get("count").asLong();
+        }
+        cursor = page.get("next").textValue();
+        pages++;
+      } while (cursor != null);
+      assertEquals(3, pages);
+      List<String> expected = new ArrayList<>();
+      for (int i = 0; i < topics; i++) {
+        expected.add("t" + i);
+      }
+      assertEquals(expected, seen);
+      assertEquals(topics + 1, events, "t0 has two events, every other topic one");
+    }
+  }
+
+  @Test
+  void topics_defaultsAndLastPage() {
+    try (TestServer s = sqlite()) {
+      assertEquals(
+          "{\"count\":0,\"topics_total\":0,\"topics\":[],\"next\":null}", s.get("/topics").text());
+      s.post("/publish", "[" + ev("b", "1") + "," + ev("a", "1") + "," + ev("b", "2") + "]");
+      assertEquals(
+          "{\"count\":1,\"topics_total\":2,\"topics\":[{\"topic\":\"b\",\"count\":2}],"
+              + "\"next\":\"1\"}",
+          s.get("/topics?limit=1").text());
+      assertEquals(
+          "{\"count\":1,\"topics_total\":2,\"topics\":[{\"topic\":\"a\",\"count\":1}],"
+              + "\"next\":null}",
+          s.get("/topics?limit=1&after=1").text());
+      assertEquals(
+          "{\"count\":0,\"topics_total\":2,\"topics\":[],\"next\":null}",
+          s.get("/topics?after=5").text());
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {"limit=0", "limit=1001", "limit=x", "after=-1", "after=x", "after=01", "after="})
+  void topics_badParameter_422NamingIt(String query) {
+    try (TestServer s = sqlite()) {
+      Reply r = s.get("/topics?" + query);
+      assertEquals(422, r.status(), r.text());
+      assertEquals("validation_failed", r.json().get("error").asText());
+      String name = query.substring(0, query.indexOf('='));
+      assertEquals(name, r.json().get("details").get(0).get("field").asText(), r.text());
+    }
+  }
+
+  /** Topics t0..t(n-1), one event each, and a second event of t0, in one request. */
+  private static void publishTopics(TestServer s, int n) {
+    StringBuilder body = new StringBuilder("[");
+    for (int i = 0; i < n; i++) {
+      body.append(ev("t" + i, "1")).append(',');
+    }
+    body.append(ev("t0", "2")).append(']');
+    Reply r = s.post("/publish", body.toString());
+    assertEquals(200, r.status(), r.text());
   }
 
   @Test

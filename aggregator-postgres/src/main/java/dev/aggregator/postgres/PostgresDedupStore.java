@@ -2,22 +2,20 @@ package dev.aggregator.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.aggregator.Event;
+import dev.aggregator.EventJson;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
 import dev.aggregator.StoreException;
 import dev.aggregator.StoredEvent;
-import dev.aggregator.internal.Cursors;
-import dev.aggregator.internal.Cursors.Position;
-import dev.aggregator.internal.EpochNanos;
-import dev.aggregator.internal.IsoTimestamps;
-import dev.aggregator.internal.Json;
 import dev.aggregator.store.AppendResult;
 import dev.aggregator.store.DedupStore;
+import dev.aggregator.store.EventRows;
 import dev.aggregator.store.PendingEvent;
 import dev.aggregator.store.Retention;
 import dev.aggregator.store.StoreStats;
+import dev.aggregator.store.TimestampPage;
+import dev.aggregator.store.TimestampPage.Position;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -168,6 +166,9 @@ public final class PostgresDedupStore implements DedupStore {
 
   /** The schema used when neither the URL nor the builder names one. */
   public static final String DEFAULT_SCHEMA = "aggregator";
+
+  /** How long a probe's query may take. */
+  private static final int PROBE_TIMEOUT_SECONDS = 2;
 
   /** Rows per INSERT statement: bounds the size of one parameter array, not the transaction. */
   private static final int INSERT_CHUNK = 1000;
@@ -357,7 +358,9 @@ public final class PostgresDedupStore implements DedupStore {
             + " payload_conflicts = payload_conflicts + ?, last_received_ns = ?,"
             + " expired_below = ? WHERE id = 1";
     String columns =
-        "SELECT seq, event_id, timestamp, source, payload, received_at FROM "
+        "SELECT "
+            + EventRows.PAGE_COLUMNS
+            + " FROM "
             + s
             + "events WHERE topic_id = (SELECT id FROM "
             + s
@@ -597,7 +600,7 @@ public final class PostgresDedupStore implements DedupStore {
         "ALTER TABLE "
             + s
             + "events ADD COLUMN received_ns bigint NOT NULL DEFAULT "
-            + EpochNanos.of(Instant.now()));
+            + EventRows.epochNanos(Instant.now()));
     st.execute(
         "UPDATE "
             + s
@@ -644,7 +647,7 @@ public final class PostgresDedupStore implements DedupStore {
         read.setLong(1, after);
         try (ResultSet rs = read.executeQuery()) {
           while (rs.next()) {
-            Instant t = IsoTimestamps.parse(rs.getString(2));
+            Instant t = EventJson.parseTimestamp(rs.getString(2));
             seqs.add(rs.getLong(1));
             seconds.add(t.getEpochSecond());
             nanos.add(t.getNano());
@@ -748,7 +751,7 @@ public final class PostgresDedupStore implements DedupStore {
 
   /** Events whose received_ns is at or below this have expired by age; MIN_VALUE: none. */
   private static long cutoff(Retention r) {
-    return r == null ? Long.MIN_VALUE : EpochNanos.of(r.expiredUpTo(r.clock().instant()));
+    return EventRows.expiredUpToNanos(r);
   }
 
   /** The state of one append's transaction, shared by its steps. */
@@ -1055,7 +1058,7 @@ public final class PostgresDedupStore implements DedupStore {
     if (!r.limitsAge()) {
       return Optional.empty();
     }
-    return Optional.of(r.expiresAt(EpochNanos.toInstant(v.oldestReceivedNs())));
+    return Optional.of(r.expiresAt(EventRows.ofEpochNanos(v.oldestReceivedNs())));
   }
 
   /** Inserts the batch's unknown topics in first-seen order and reads back their ids. */
@@ -1111,9 +1114,9 @@ public final class PostgresDedupStore implements DedupStore {
       tsNanos[k] = e.timestamp().getNano();
       source[k] = e.source();
       payload[k] = e.payloadJson();
-      received[k] = IsoTimestamps.format(e.receivedAt());
+      received[k] = EventRows.timestamp(e.receivedAt());
       // Never below an earlier claim's: the rows expire in seq order (see the design notes).
-      w.lastReceivedNs = Math.max(w.lastReceivedNs, EpochNanos.of(e.receivedAt()));
+      w.lastReceivedNs = Math.max(w.lastReceivedNs, EventRows.epochNanos(e.receivedAt()));
       receivedNs[k] = w.lastReceivedNs;
       outcomes[chunk.get(k)] = Outcome.DUPLICATE; // until its key comes back
     }
@@ -1160,36 +1163,17 @@ public final class PostgresDedupStore implements DedupStore {
         || query.to() != null) {
       return eventsInTime(query);
     }
-    long after = query.after() == null ? -1 : Cursors.decode(query.after());
+    long bound = EventRows.seqBound(query);
     boolean asc = query.order() == EventQuery.Order.ASC;
     try (Connection c = pool.getConnection();
         PreparedStatement ps = c.prepareStatement(asc ? selectAscending : selectDescending)) {
       ps.setString(1, query.topic());
-      ps.setLong(2, after >= 0 ? after : (asc ? 0 : Long.MAX_VALUE));
+      ps.setLong(2, bound);
       ps.setLong(3, cutoff(retention));
-      ps.setInt(4, query.limit() + 1); // one more tells whether there is a next page
-      List<StoredEvent> events = new ArrayList<>(query.limit());
-      long lastSeq = 0;
-      boolean more = false;
+      ps.setInt(4, EventRows.rowLimit(query));
       try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          if (events.size() == query.limit()) {
-            more = true;
-            break;
-          }
-          lastSeq = rs.getLong(1);
-          Event event =
-              new Event(
-                  query.topic(),
-                  rs.getString(2),
-                  null,
-                  rs.getString(4),
-                  Json.readObject(rs.getString(5)),
-                  rs.getString(3));
-          events.add(new StoredEvent(event, Instant.parse(rs.getString(6))));
-        }
+        return EventRows.readPage(query, rs);
       }
-      return new EventPage(events, more ? Cursors.encode(lastSeq) : null);
     } catch (SQLException e) {
       throw failure("cannot read events of topic '" + query.topic() + "' from", e);
     }
@@ -1206,9 +1190,9 @@ public final class PostgresDedupStore implements DedupStore {
     long afterSeq = -1;
     if (query.after() != null) {
       if (byTimestamp) {
-        afterPosition = Cursors.decodePosition(query.after());
+        afterPosition = TimestampPage.positionOf(query.after());
       } else {
-        afterSeq = Cursors.decode(query.after());
+        afterSeq = EventRows.seqOf(query.after());
       }
     }
     StringBuilder sql = new StringBuilder(selectColumns).append(" AND received_ns > ?");
@@ -1256,19 +1240,11 @@ public final class PostgresDedupStore implements DedupStore {
         Position last = null;
         while (rs.next()) {
           if (events.size() == query.limit()) {
-            next = byTimestamp ? Cursors.encode(last) : Cursors.encode(last.seq());
+            next = byTimestamp ? TimestampPage.cursor(last) : EventRows.cursor(last.seq());
             break;
           }
           last = new Position(Instant.ofEpochSecond(rs.getLong(7), rs.getInt(8)), rs.getLong(1));
-          Event event =
-              new Event(
-                  query.topic(),
-                  rs.getString(2),
-                  null,
-                  rs.getString(4),
-                  Json.readObject(rs.getString(5)),
-                  rs.getString(3));
-          events.add(new StoredEvent(event, Instant.parse(rs.getString(6))));
+          events.add(EventRows.storedEvent(query.topic(), rs));
         }
       }
       return new EventPage(events, next);
@@ -1303,6 +1279,26 @@ public final class PostgresDedupStore implements DedupStore {
       return new StoreStats(received, unique, duplicates, expired, conflicts, topics);
     } catch (SQLException e) {
       throw failure("cannot read the counters of", e);
+    }
+  }
+
+  /**
+   * A round trip to the database on a pooled connection, which the pool has checked or opened:
+   * {@code SELECT 1}, cancelled by the driver after {@value #PROBE_TIMEOUT_SECONDS} seconds.
+   */
+  @Override
+  public void probe() {
+    if (closed.get()) {
+      throw new StoreException(describe() + " is closed");
+    }
+    try (Connection c = pool.getConnection();
+        Statement st = c.createStatement()) {
+      st.setQueryTimeout(PROBE_TIMEOUT_SECONDS);
+      try (ResultSet rs = st.executeQuery("SELECT 1")) {
+        rs.next();
+      }
+    } catch (SQLException e) {
+      throw failure("cannot reach", e);
     }
   }
 

@@ -1,8 +1,10 @@
 // The aggregator dashboard: plain JavaScript, no dependencies, no build step. It reads the REST
 // API of the server that served it (same origin only; the page's Content-Security-Policy forbids
 // anything else) and updates itself by polling:
-//   /stats and /health every second: counters, queue, health, uptime, the topic table, and the
-//     ingest rate, computed from the change of the counters between two polls;
+//   /stats and /health every second: counters, queue, health, uptime, and the ingest rate,
+//     computed from the change of the counters between two polls;
+//   /topics every second: the topic table's topics and counts, paged by the API's cursors (/stats
+//     lists only the first topics);
 //   /metrics/summary every 3 seconds: one chart per service;
 //   /events on demand: the event browser, newest first, paged by the API's cursors.
 // It must stay usable with 10,000 topics under full ingest load, so the topic table shows at most
@@ -16,6 +18,8 @@
   var SERVICES_POLL_MS = 3000;
   var HISTORY_MS = 5 * 60 * 1000;
   var TOPIC_ROWS = 100;
+  var TOPICS_PAGE = 1000;
+  var TOPIC_PAGES_PER_POLL = 10;
   var LAST_EVENT_FETCHES_PER_POLL = 10;
   var PAGE_SIZE = 20;
   var KEY_STORAGE = 'aggregator.apiKey';
@@ -70,7 +74,6 @@
 
   var previous = null;   // the last /stats sample: {t, unique, duplicates}
   var history = [];      // {t, accepted, duplicates} rates per second, oldest first
-  var lastStats = null;
 
   function setText(el, text) { if (el.textContent !== text) { el.textContent = text; } }
 
@@ -79,7 +82,6 @@
       if (!r.ok) { throw new ApiError(r.status, errorText(r)); }
       var s = r.body;
       var now = Date.now();
-      lastStats = s;
       renderCounters(s);
       if (previous) {
         var dt = (now - previous.t) / 1000;
@@ -94,7 +96,6 @@
       previous = { t: now, unique: s.unique_processed, duplicates: s.duplicate_dropped };
       while (history.length && history[0].t < now - HISTORY_MS) { history.shift(); }
       renderChart(now);
-      renderTopics();
       setText($('conn'), '');
     }).catch(function (e) {
       setText($('conn'), 'cannot read /stats: ' + (e.message || e));
@@ -116,7 +117,7 @@
     var fill = s.queue_capacity ? Math.min(100, 100 * s.queue_size / s.queue_capacity) : 0;
     $('queue-fill').style.width = fill + '%';
     $('queue-fill').classList.toggle('high', fill > 80);
-    setText($('topic-total'), fmt.format(Object.keys(s.topic_counts || {}).length));
+    setText($('topic-total'), fmt.format(s.topics_total));
     setText($('uptime'), 'uptime ' + s.uptime_human);
   }
 
@@ -187,6 +188,35 @@
 
   // ---- topic table ----
 
+  // topic -> stored events, in first-seen order. The API only ever adds topics, at the end of that
+  // order, so updating this map page by page keeps its order. One poll reads at most
+  // TOPIC_PAGES_PER_POLL pages: with more topics than that, a sweep through all of them spans
+  // several polls, each continuing at the cursor where the last stopped.
+  var topicCounts = new Map();
+  var topicCursor = null;     // where the current sweep goes on; null: from the first topic
+  var topicsRead = false;     // whether a first page has come
+
+  function pollTopics() {
+    var pages = 0;
+    function next() {
+      var q = new URLSearchParams({ limit: String(TOPICS_PAGE) });
+      if (topicCursor) { q.set('after', topicCursor); }
+      return api('/topics?' + q).then(function (r) {
+        if (!r.ok) { throw new ApiError(r.status, errorText(r)); }
+        r.body.topics.forEach(function (t) { topicCounts.set(t.topic, t.count); });
+        topicCursor = r.body.next || null;
+        topicsRead = true;
+        pages++;
+        if (topicCursor && pages < TOPIC_PAGES_PER_POLL) { return next(); }
+      });
+    }
+    next().then(renderTopics).catch(function (e) {
+      setText($('topic-note'), 'cannot read /topics: ' + (e.message || e));
+    }).then(function () {
+      window.setTimeout(pollTopics, document.hidden ? HIDDEN_POLL_MS : POLL_MS);
+    });
+  }
+
   var lastEvent = new Map();   // topic -> {count, at} : the count when "at" was fetched
   var lastEventInFlight = new Set();
   var topicRows = [];          // reused <tr> elements
@@ -195,17 +225,17 @@
   $('topic-sort').addEventListener('change', renderTopics);
 
   function renderTopics() {
-    if (!lastStats) { return; }
+    if (!topicsRead) { return; }
     var started = performance.now();
-    var counts = lastStats.topic_counts || {};
+    var counts = topicCounts;
     var filter = $('topic-filter').value.trim().toLowerCase();
     var order = $('topic-sort').value;
-    var topics = Object.keys(counts);   // first-seen order, as the API keeps it
+    var topics = Array.from(counts.keys());   // first-seen order, as the API keeps it
     var total = topics.length;
     if (filter) { topics = topics.filter(function (t) { return t.toLowerCase().indexOf(filter) >= 0; }); }
     var matching = topics.length;
     if (order === 'count') {
-      topics.sort(function (a, b) { return counts[b] - counts[a] || (a < b ? -1 : a > b ? 1 : 0); });
+      topics.sort(function (a, b) { return counts.get(b) - counts.get(a) || (a < b ? -1 : a > b ? 1 : 0); });
     } else if (order === 'name') {
       topics.sort();
     }
@@ -230,12 +260,13 @@
       row.classList.toggle('selected', t === browse.topic);
       setText(row.cells[0], t);
       row.cells[0].title = t;
-      setText(row.cells[1], fmt.format(counts[t]));
+      var count = counts.get(t);
+      setText(row.cells[1], fmt.format(count));
       var known = lastEvent.get(t);
       setText(row.cells[2], known && known.at ? ago(known.at, now) : '…');
       if (known && known.at) { row.cells[2].title = known.at; }
-      if ((!known || known.count !== counts[t]) && !lastEventInFlight.has(t)) {
-        stale.push({ topic: t, count: counts[t], fetchedAt: known ? known.fetchedAt : 0 });
+      if ((!known || known.count !== count) && !lastEventInFlight.has(t)) {
+        stale.push({ topic: t, count: count, fetchedAt: known ? known.fetchedAt : 0 });
       }
     }
     // A few fetches per poll, never-fetched rows first, then the longest unrefreshed: under load
@@ -479,6 +510,7 @@
   // ---- start ----
   if (apiKey) { $('key-button').hidden = false; }
   pollStats();
+  pollTopics();
   pollHealth();
   pollServices();
 })();

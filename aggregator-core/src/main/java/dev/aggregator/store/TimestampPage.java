@@ -1,9 +1,8 @@
-package dev.aggregator.internal;
+package dev.aggregator.store;
 
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.StoredEvent;
-import dev.aggregator.internal.Cursors.Position;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -17,10 +16,58 @@ import java.util.function.Function;
  * page exists), so a store can visit the candidate events in the order it keeps them and sort only
  * a page in memory.
  *
+ * <p>Its cursor is the instant and sequence number of a page's last event, {@code
+ * t<epochSecond>_<nano>_<seq>}, so that the ingest-order cursors of {@link EventRows} and these
+ * never take each other's place.
+ *
  * @param <T> what the store keeps per candidate until the page is chosen (a row, or only its seq)
  */
 public final class TimestampPage<T> {
   private record Candidate<T>(Position position, T row) {}
+
+  /**
+   * The place of an event in timestamp order: its instant, then its sequence number.
+   *
+   * @param timestamp the instant of the event's timestamp
+   * @param seq the event's sequence number in its store
+   */
+  public record Position(Instant timestamp, long seq) implements Comparable<Position> {
+    @Override
+    public int compareTo(Position o) {
+      int c = timestamp.compareTo(o.timestamp);
+      return c != 0 ? c : Long.compare(seq, o.seq);
+    }
+  }
+
+  /** The timestamp-order cursor after {@code last}. Opaque to users. */
+  public static String cursor(Position last) {
+    Instant t = last.timestamp();
+    return "t" + t.getEpochSecond() + "_" + t.getNano() + "_" + last.seq();
+  }
+
+  /**
+   * The position in a timestamp-order cursor.
+   *
+   * @throws IllegalArgumentException naming the cursor if it was not made by {@link
+   *     #cursor(Position)}
+   */
+  public static Position positionOf(String cursor) {
+    String[] parts = cursor.startsWith("t") ? cursor.substring(1).split("_", -1) : new String[0];
+    if (parts.length == 3) {
+      try {
+        long second = Long.parseLong(parts[0]);
+        int nano = Integer.parseInt(parts[1]);
+        long seq = Long.parseLong(parts[2]);
+        if (nano >= 0 && nano < 1_000_000_000 && seq >= 0) {
+          return new Position(Instant.ofEpochSecond(second, nano), seq);
+        }
+      } catch (NumberFormatException | java.time.DateTimeException e) {
+        // fall through to the one message below
+      }
+    }
+    throw new IllegalArgumentException(
+        "cursor '" + cursor + "' is not a cursor returned by this store");
+  }
 
   private final EventQuery query;
   private final Position after;
@@ -29,11 +76,13 @@ public final class TimestampPage<T> {
   private final int capacity;
 
   /**
+   * A page for {@code query}, which is in timestamp order.
+   *
    * @throws IllegalArgumentException if the query's cursor is not a timestamp-order cursor
    */
   public TimestampPage(EventQuery query) {
     this.query = query;
-    this.after = query.after() == null ? null : Cursors.decodePosition(query.after());
+    this.after = query.after() == null ? null : positionOf(query.after());
     this.order =
         query.order() == EventQuery.Order.ASC
             ? Comparator.naturalOrder()
@@ -89,7 +138,7 @@ public final class TimestampPage<T> {
     for (int i = 0; i < n; i++) {
       events.add(read.apply(sorted.get(i).row));
     }
-    String next = sorted.size() > n ? Cursors.encode(sorted.get(n - 1).position) : null;
+    String next = sorted.size() > n ? cursor(sorted.get(n - 1).position) : null;
     return new EventPage(events, next);
   }
 }
