@@ -29,8 +29,9 @@ import java.util.Objects;
  * <p>Timestamps: ISO-8601 date and time with {@code Z}, an offset ({@code +07:00}, {@code +0700},
  * {@code +07}), or none (naive, read as UTC, as Python's {@code datetime.isoformat()} of a naive
  * datetime means in practice); fractions of a second up to nanoseconds; a space instead of {@code
- * T} is accepted, as Python's {@code str(datetime)} writes it. Written timestamps are {@link
- * Instant#toString()}: UTC with {@code Z}.
+ * T} is accepted, as Python's {@code str(datetime)} writes it. Written timestamps keep the offset
+ * and the fraction digits they were read with ({@link #normalizeTimestamp}); a naive one is written
+ * with {@code Z}.
  */
 public final class EventJson {
   /** The rule reported for a timestamp that cannot be read. */
@@ -82,13 +83,13 @@ public final class EventJson {
     String topic = requiredString(node, index, "topic", violations);
     String eventId = requiredString(node, index, "event_id", violations);
     String source = optionalString(node, index, "source", violations);
-    Instant timestamp = null;
-    String timestampText = optionalString(node, index, "timestamp", violations);
-    if (timestampText != null) {
+    String timestamp = optionalString(node, index, "timestamp", violations);
+    if (timestamp != null) {
       try {
-        timestamp = parseTimestamp(timestampText);
+        timestamp = normalizeTimestamp(timestamp);
       } catch (DateTimeParseException e) {
         violations.add(new Violation(index, "timestamp", TIMESTAMP_RULE));
+        timestamp = null;
       }
     }
     ObjectNode payload = null;
@@ -100,7 +101,7 @@ public final class EventJson {
         violations.add(new Violation(index, "payload", "must be a JSON object"));
       }
     }
-    return new Event(topic, eventId, timestamp, source, payload);
+    return new Event(topic, eventId, null, source, payload, timestamp);
   }
 
   private static String requiredString(
@@ -137,7 +138,20 @@ public final class EventJson {
     return IsoTimestamps.parse(Objects.requireNonNull(text, "text"));
   }
 
-  /** Writes a timestamp as the wire form does: UTC, ISO-8601, with {@code Z}. */
+  /**
+   * The spelling a timestamp is kept and answered in ({@link Event#timestampText()}): {@code T}
+   * between date and time, seconds, the fraction digits as written, the offset as written ({@code
+   * Z} or {@code ±HH:MM}, {@code Z} for a naive timestamp). {@code 2025-10-24 15:00:00.50+0700}
+   * becomes {@code 2025-10-24T15:00:00.50+07:00}.
+   *
+   * @throws DateTimeParseException naming the text if it is not a timestamp as described in the
+   *     class comment
+   */
+  public static String normalizeTimestamp(String text) {
+    return IsoTimestamps.normalize(Objects.requireNonNull(text, "text"));
+  }
+
+  /** Writes an instant as the wire form does when no spelling was given: UTC, with {@code Z}. */
   public static String formatTimestamp(Instant instant) {
     return IsoTimestamps.format(instant);
   }
@@ -153,8 +167,8 @@ public final class EventJson {
     ObjectNode node = JsonNodeFactory.instance.objectNode();
     node.put("topic", event.topic());
     node.put("event_id", event.eventId());
-    if (event.timestamp() != null) {
-      node.put("timestamp", formatTimestamp(event.timestamp()));
+    if (event.timestampText() != null) {
+      node.put("timestamp", event.timestampText());
     }
     if (event.source() != null) {
       node.put("source", event.source());
@@ -174,7 +188,7 @@ public final class EventJson {
     ObjectNode node = JsonNodeFactory.instance.objectNode();
     node.put("topic", e.topic());
     node.put("event_id", e.eventId());
-    node.put("timestamp", e.timestamp() == null ? null : formatTimestamp(e.timestamp()));
+    node.put("timestamp", e.timestampText());
     node.put("source", e.source() == null ? "" : e.source());
     node.set("payload", e.payload() == null ? JsonNodeFactory.instance.objectNode() : e.payload());
     node.put("received_at", formatTimestamp(stored.receivedAt()));

@@ -54,6 +54,28 @@ class EventAggregatorTest {
   }
 
   @Test
+  void publish_spelledTimestamps_readBackAsSpelledAfterReopen() {
+    Path db = dir.resolve("spelled.db");
+    List<String> spellings =
+        List.of("2025-10-24T15:00:00+07:00", "2025-10-24T08:00:00.1234567Z", "2025-10-24 08:00:00");
+    try (EventAggregator agg = EventAggregator.builder().store(SqliteDedupStore.open(db)).build()) {
+      List<Event> batch = new ArrayList<>();
+      for (int i = 0; i < spellings.size(); i++) {
+        batch.add(new Event("t", "e" + i, null, null, null, spellings.get(i)));
+      }
+      agg.publish(batch).join();
+    }
+    try (EventAggregator agg = EventAggregator.builder().store(SqliteDedupStore.open(db)).build()) {
+      List<StoredEvent> read = agg.events(EventQuery.topic("t")).events();
+      assertEquals(
+          List.of(
+              "2025-10-24T15:00:00+07:00", "2025-10-24T08:00:00.1234567Z", "2025-10-24T08:00:00Z"),
+          read.stream().map(e -> e.event().timestampText()).collect(Collectors.toList()));
+      assertEquals(Instant.parse("2025-10-24T08:00:00Z"), read.get(0).event().timestamp());
+    }
+  }
+
+  @Test
   void publish_batchWithDuplicates_reportsOutcomePerEvent() {
     try (EventAggregator agg = EventAggregator.builder().store(new InMemoryDedupStore()).build()) {
       agg.publish(Event.of("t", "old")).join();

@@ -73,6 +73,37 @@ class EventJsonTest {
   }
 
   @Test
+  void read_timestampWithOffset_keepsItsSpellingAndItsInstant() throws Exception {
+    Event e =
+        EventJson.read(
+            MAPPER.readTree(
+                "{\"topic\":\"t\",\"event_id\":\"e\",\"timestamp\":\"2025-10-24 15:00:00.1234567+0700\"}"),
+            0);
+    assertEquals("2025-10-24T15:00:00.1234567+07:00", e.timestampText());
+    assertEquals(Instant.parse("2025-10-24T08:00:00.1234567Z"), e.timestamp());
+    assertEquals(
+        "2025-10-24T15:00:00.1234567+07:00", EventJson.write(e).get("timestamp").textValue());
+  }
+
+  @Test
+  void event_timestampAndTextThatDisagree_isRefused() {
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            new Event(
+                "t",
+                "e",
+                Instant.parse("2025-10-24T15:00:00Z"),
+                null,
+                null,
+                "2025-10-24T15:00:00+07:00"));
+    assertThrows(
+        IllegalArgumentException.class, () -> new Event("t", "e", null, null, null, "soon"));
+    Event fromInstant = new Event("t", "e", Instant.parse("2025-10-24T08:00:00Z"), null, null);
+    assertEquals("2025-10-24T08:00:00Z", fromInstant.timestampText());
+  }
+
+  @Test
   void readAll_typeErrors_namesIndexFieldAndRuleOfEach() throws Exception {
     JsonNode batch =
         json(

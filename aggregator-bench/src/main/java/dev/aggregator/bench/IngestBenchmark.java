@@ -35,6 +35,13 @@ import org.openjdk.jmh.annotations.Warmup;
  *     -p sync=NORMAL -rf json -rff aggregator-bench/results/ingest-core.json
  * </pre>
  *
+ * What the time blocks behind range queries cost ingest, with and without them in one run:
+ *
+ * <pre>
+ * java -jar aggregator-bench/target/benchmarks.jar IngestBenchmark -p impl=aggregator \
+ *     -p batch=1000 -p dupRatio=0.2 -p sync=NORMAL -p timeBlocks=true,false
+ * </pre>
+ *
  * The whole matrix (impl x batch 1/100/1000 x dupRatio 0/0.2 x NORMAL/FULL) takes about an hour:
  * {@code java -jar aggregator-bench/target/benchmarks.jar IngestBenchmark}.
  */
@@ -69,6 +76,14 @@ public class IngestBenchmark {
   @Param({"NORMAL", "FULL"})
   public SqliteDedupStore.Synchronous sync;
 
+  /**
+   * Whether the SQLite store writes its time blocks (aggregator only): {@code -p
+   * timeBlocks=true,false -p impl=aggregator} measures what range queries cost ingest, both in one
+   * run.
+   */
+  @Param({"true"})
+  public boolean timeBlocks;
+
   /** Publish calls in flight at once (aggregator only). */
   @Param({"8"})
   public int inFlight;
@@ -81,6 +96,8 @@ public class IngestBenchmark {
 
   @Setup(Level.Trial)
   public void open() throws Exception {
+    // Read by SqliteDedupStore's builder when the sink opens the store.
+    System.setProperty("dev.aggregator.sqlite.timeBlocks", Boolean.toString(timeBlocks));
     dir = BenchDirs.freshWorkDir("ingest-" + impl);
     sink = Sink.open(impl, dir, sync, inFlight);
     workload = new Workload(42, dupRatio);

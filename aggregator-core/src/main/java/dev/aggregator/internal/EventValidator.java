@@ -49,9 +49,19 @@ public final class EventValidator {
             new Violation(i, "payload", "must be at most " + maxPayloadBytes + " bytes as JSON"));
       }
       if (violations.size() == before) {
-        Instant timestamp = e.timestamp() == null ? receivedAt : e.timestamp();
+        // The UTC spelling of the receive time is made here, on the publishing thread, so the
+        // single writer does not pay for it.
         pending.add(
-            new PendingEvent(e.topic(), e.eventId(), timestamp, source, payload, receivedAt));
+            e.timestamp() == null
+                ? new PendingEvent(e.topic(), e.eventId(), receivedAt, source, payload, receivedAt)
+                : new PendingEvent(
+                    e.topic(),
+                    e.eventId(),
+                    e.timestamp(),
+                    source,
+                    payload,
+                    receivedAt,
+                    e.timestampText()));
       }
     }
     if (!violations.isEmpty()) {

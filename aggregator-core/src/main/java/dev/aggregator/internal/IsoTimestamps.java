@@ -46,6 +46,9 @@ public final class IsoTimestamps {
           // 24:00 as the next day's midnight: a publisher's typo must not become another time.
           .withResolverStyle(ResolverStyle.STRICT);
 
+  private static final DateTimeFormatter HOURS_MINUTES_SECONDS =
+      DateTimeFormatter.ofPattern("HH:mm:ss");
+
   /**
    * 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the years Instant.toString writes as 4 digits.
    */
@@ -64,6 +67,61 @@ public final class IsoTimestamps {
   public static Instant parse(String text) {
     Instant common = parseCommon(text);
     return common != null ? common : parseWithJavaTime(text);
+  }
+
+  /**
+   * The spelling a timestamp is kept and answered in: the date, {@code T}, the time with seconds,
+   * the fraction with as many digits as {@code text} has, and the offset {@code text} has as {@code
+   * Z} or {@code ±HH:MM[:ss]} ({@code Z} for none: a naive timestamp is UTC). So {@code 2025-10-24
+   * 15:00:00.1234567+0700} is kept as {@code 2025-10-24T15:00:00.1234567+07:00}, and {@link #parse}
+   * of the result is the instant of {@code text}. Text in that spelling already, the usual case, is
+   * returned as it is.
+   *
+   * @throws DateTimeParseException naming the text if it is not a timestamp {@link #parse} accepts
+   */
+  public static String normalize(String text) {
+    if (parseCommon(text) != null) {
+      // The fast path's shape differs from the kept spelling only in a space for T and a missing Z.
+      int n = text.length();
+      char last = text.charAt(n - 1);
+      boolean naive = last != 'Z' && text.charAt(n - 6) != '+' && text.charAt(n - 6) != '-';
+      if (text.charAt(10) == 'T' && !naive) {
+        return text;
+      }
+      StringBuilder b = new StringBuilder(n + 1).append(text);
+      b.setCharAt(10, 'T');
+      return naive ? b.append('Z').toString() : b.toString();
+    }
+    String t = text.strip();
+    if (t.length() > 10 && t.charAt(10) == ' ') {
+      t = t.substring(0, 10) + 'T' + t.substring(11);
+    }
+    TemporalAccessor parsed = JAVA_TIME.parse(t);
+    LocalDateTime local = LocalDateTime.from(parsed);
+    int fractionDigits = 0;
+    int dot = t.indexOf('.', 11);
+    if (dot >= 0) {
+      while (dot + 1 + fractionDigits < t.length() && isDigit(t.charAt(dot + 1 + fractionDigits))) {
+        fractionDigits++;
+      }
+    }
+    StringBuilder b = new StringBuilder(40);
+    b.append(local.toLocalDate()).append('T');
+    b.append(local.toLocalTime().format(HOURS_MINUTES_SECONDS));
+    if (fractionDigits > 0) {
+      String nanos = String.valueOf(1_000_000_000 + local.getNano()).substring(1);
+      b.append('.').append(nanos, 0, fractionDigits);
+    }
+    if (!parsed.isSupported(ChronoField.OFFSET_SECONDS)) {
+      return b.append('Z').toString();
+    }
+    ZoneOffset offset = ZoneOffset.ofTotalSeconds(parsed.get(ChronoField.OFFSET_SECONDS));
+    char sign = t.charAt(t.length() - 1);
+    if (offset.getTotalSeconds() == 0 && sign != 'Z' && sign != 'z') {
+      return b.append("+00:00")
+          .toString(); // an explicit zero offset stays one, as on the fast path
+    }
+    return b.append(offset.getId()).toString();
   }
 
   /** Writes {@code instant} exactly as {@link Instant#toString()} does. */

@@ -4,12 +4,15 @@ import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
 import dev.aggregator.StoreException;
+import dev.aggregator.StoredEvent;
+import dev.aggregator.internal.IsoTimestamps;
 import dev.aggregator.store.AppendResult;
 import dev.aggregator.store.DedupStore;
 import dev.aggregator.store.EventRows;
 import dev.aggregator.store.PendingEvent;
 import dev.aggregator.store.Retention;
 import dev.aggregator.store.StoreStats;
+import dev.aggregator.store.TimestampPage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -30,6 +33,8 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -64,8 +69,24 @@ import org.sqlite.SQLiteException;
  *              hashes BLOB, topics BLOB)                       last new event, the 64-bit key
  *                                                              hashes of its new events, 8 bytes
  *                                                              each, and their topic ids, 4 each
+ *   time_blocks(first_seq INTEGER PRIMARY KEY, end_seq,        the min and max event timestamp
+ *               min_ns, max_ns, core_min_ns, core_max_ns,      of the events [first_seq, end_seq),
+ *               outliers BLOB)                                 the range of all but a few late or
+ *                                                              early ones, and those few (TimeBlock)
  *   topics(id, name, event_count), meta,
  *   counters(received, unique_processed, duplicate_dropped, expired, payload_conflicts)
+ *
+ * Time ranges without a random-order index. An index on the event timestamp would cost every
+ * insert a B-tree write wherever its timestamp sorts, which is what this design avoids. Event
+ * timestamps mostly arrive roughly in order, so instead each commit widens the newest time block
+ * (one UPDATE, or one INSERT once the block covers TIME_BLOCK_EVENTS events) at the end of a table
+ * of about a thousandth of the events. A range query reads the blocks, visits only those whose
+ * core overlaps the range, reads the topic's (seq, timestamp) rows there through events_by_topic,
+ * checks each instant, looks up the other blocks' outliers in the range by seq, and reads only the
+ * page's rows whole. In timestamp order it visits block cores by core_min_ns and outliers by their
+ * own time (newest first: reversed) into a heap of one page, and stops at the first visit that
+ * cannot change the page; the cursor is (instant, seq). Beyond 32 outliers a
+ * block, out-of-order events widen its core: correct, slower.
  *
  * Dedup index. KeyIndex, an open-addressing table on the heap, maps the 64-bit hash of every
  * stored key to its seq, in 8 bytes per entry (a 32-bit fingerprint of the hash and 32 bits of
@@ -129,7 +150,9 @@ import org.sqlite.SQLiteException;
  *
  * Schema versioning: application_id marks the file as ours, user_version is the schema version;
  * a foreign database, a newer schema or a file that is not a database fails open() with a message
- * naming the file and the reason. Version 1 (before retention) is upgraded in place at open: three
+ * naming the file and the reason. Version 2 (before time blocks) is upgraded at open with one
+ * block of unknown bounds over the events stored so far, so no event is read; range queries read
+ * those until they expire. Version 1 (before retention) is upgraded in place at open: three
  * columns with constant defaults, which SQLite adds without rewriting a row; its events count their
  * retention from the upgrade, so none expires earlier than its own receive time allows.
  */
@@ -158,7 +181,10 @@ public final class SqliteDedupStore implements DedupStore {
   static final int APPLICATION_ID = 0x45564147;
 
   /** The schema this code reads and writes. */
-  static final int SCHEMA_VERSION = 2;
+  static final int SCHEMA_VERSION = 3;
+
+  /** A time block is extended by later transactions until it covers this many events. */
+  static final int TIME_BLOCK_EVENTS = 1024;
 
   private static final int MAX_READERS = 4;
 
@@ -193,8 +219,12 @@ public final class SqliteDedupStore implements DedupStore {
   private final PreparedStatement deleteTopicEvents;
   private final PreparedStatement selectOldestBlocks;
   private final PreparedStatement deleteBlocks;
+  private final PreparedStatement insertTimeBlock;
+  private final PreparedStatement extendTimeBlock;
+  private final PreparedStatement deleteTimeBlocks;
   private final WalCheckpointer checkpointer;
   private final boolean comparePayloads;
+  private final boolean timeBlocksOn;
   private volatile Retention retention;
 
   // Writer thread only: include topics of the batch in flight.
@@ -208,6 +238,7 @@ public final class SqliteDedupStore implements DedupStore {
   private int matchedPosition; // set by isEarlier: the batch position of the key's first event
   private StoredKey matchedStored; // set by isLive: the stored event of the key
   private int[] removedOfTopic = new int[0]; // removeExpired's counts per topic id
+  private TimeBlock lastTimeBlock; // the newest row of time_blocks, or null
 
   // Committed state, for readers. Counters are guarded by `committed`.
   private final Map<String, Integer> committedTopicIds = new ConcurrentHashMap<>();
@@ -244,6 +275,10 @@ public final class SqliteDedupStore implements DedupStore {
     private Synchronous synchronous = Synchronous.NORMAL;
     private boolean comparePayloads = true;
     private KeyHasher hasher;
+    // A measurement knob, not an option: off, commits write no time blocks and range queries read
+    // every event of the topic, the baseline the benchmarks compare against.
+    private boolean timeBlocks =
+        Boolean.parseBoolean(System.getProperty("dev.aggregator.sqlite.timeBlocks", "true"));
 
     private Builder(Path file) {
       this.file = Objects.requireNonNull(file, "file");
@@ -266,6 +301,12 @@ public final class SqliteDedupStore implements DedupStore {
     }
 
     /** Tests only: a hash function that collides on purpose. */
+    /** Benchmarks and tests only: whether commits write time blocks and ranges read them. */
+    Builder timeBlocks(boolean on) {
+      this.timeBlocks = on;
+      return this;
+    }
+
     Builder keyHasher(KeyHasher hasher) {
       this.hasher = hasher;
       return this;
@@ -277,13 +318,19 @@ public final class SqliteDedupStore implements DedupStore {
      * @throws StoreException naming the file and the reason if it cannot be used
      */
     public SqliteDedupStore open() {
-      return new SqliteDedupStore(file.toAbsolutePath(), synchronous, comparePayloads, hasher);
+      return new SqliteDedupStore(
+          file.toAbsolutePath(), synchronous, comparePayloads, hasher, timeBlocks);
     }
   }
 
   private SqliteDedupStore(
-      Path file, Synchronous synchronous, boolean comparePayloads, KeyHasher hasherOverride) {
+      Path file,
+      Synchronous synchronous,
+      boolean comparePayloads,
+      KeyHasher hasherOverride,
+      boolean timeBlocks) {
     this.file = file;
+    this.timeBlocksOn = timeBlocks;
     this.comparePayloads = comparePayloads;
     this.url = "jdbc:sqlite:" + file;
     this.config = new SQLiteConfig();
@@ -344,6 +391,24 @@ public final class SqliteDedupStore implements DedupStore {
           c.prepareStatement(
               "SELECT first_seq, received_ns, hashes, topics FROM key_blocks ORDER BY first_seq");
       this.deleteBlocks = c.prepareStatement("DELETE FROM key_blocks WHERE first_seq < ?");
+      this.insertTimeBlock =
+          c.prepareStatement(
+              "INSERT INTO time_blocks(first_seq, end_seq, min_ns, max_ns, core_min_ns,"
+                  + " core_max_ns, outliers) VALUES (?, ?, ?, ?, ?, ?, ?)");
+      this.extendTimeBlock =
+          c.prepareStatement(
+              "UPDATE time_blocks SET end_seq = ?, min_ns = ?, max_ns = ?, core_min_ns = ?,"
+                  + " core_max_ns = ?, outliers = ? WHERE first_seq = ?");
+      this.deleteTimeBlocks = c.prepareStatement("DELETE FROM time_blocks WHERE end_seq <= ?");
+      try (Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT "
+                      + TIME_BLOCK_COLUMNS
+                      + " FROM time_blocks ORDER BY first_seq DESC LIMIT 1")) {
+        this.lastTimeBlock = rs.next() ? timeBlock(rs) : null;
+      }
+      coverUntimedEvents();
       transaction.execute("PRAGMA wal_autocheckpoint = " + WalCheckpointer.WRITER_THRESHOLD_PAGES);
       this.checkpointer = new WalCheckpointer(config.createConnection(url), describe());
     } catch (SQLException | IOException | RuntimeException e) {
@@ -451,13 +516,17 @@ public final class SqliteDedupStore implements DedupStore {
                 + SCHEMA_VERSION
                 + "); upgrade the aggregator");
       }
-      if (version == 1) {
-        s.execute("BEGIN IMMEDIATE");
-        upgradeFromVersion1(s);
-        log.info("{} - upgraded schema version 1 to {}", describe(), SCHEMA_VERSION);
-        s.execute("COMMIT");
-      } else if (version < SCHEMA_VERSION) {
+      if (version < 1) {
         throw new StoreException("cannot open " + file + ": unknown schema version " + version);
+      }
+      if (version < SCHEMA_VERSION) {
+        s.execute("BEGIN IMMEDIATE");
+        if (version == 1) {
+          upgradeFromVersion1(s);
+        }
+        upgradeFromVersion2(s);
+        log.info("{} - upgraded schema version {} to {}", describe(), version, SCHEMA_VERSION);
+        s.execute("COMMIT");
       }
       try (ResultSet rs = s.executeQuery("SELECT value FROM meta WHERE key = 'hash_seed'")) {
         if (!rs.next()) {
@@ -497,6 +566,40 @@ public final class SqliteDedupStore implements DedupStore {
     s.executeUpdate(
         "CREATE TABLE key_blocks (first_seq INTEGER PRIMARY KEY, received_ns INTEGER NOT NULL,"
             + " hashes BLOB NOT NULL, topics BLOB NOT NULL)");
+    createTimeBlocks(s);
+  }
+
+  /**
+   * The events [first_seq, end_seq) have timestamps in [min_ns, max_ns] (nanoseconds since the
+   * epoch, saturated at the ends of the long range): a range query reads only the blocks that
+   * overlap it. Rows are appended, and the newest is extended until it covers TIME_BLOCK_EVENTS
+   * events, so the table stays about a thousandth of the events and each commit writes at its end.
+   */
+  private static void createTimeBlocks(Statement s) throws SQLException {
+    s.executeUpdate(
+        "CREATE TABLE time_blocks (first_seq INTEGER PRIMARY KEY, end_seq INTEGER NOT NULL,"
+            + " min_ns INTEGER NOT NULL, max_ns INTEGER NOT NULL, core_min_ns INTEGER NOT NULL,"
+            + " core_max_ns INTEGER NOT NULL, outliers BLOB NOT NULL)");
+  }
+
+  /**
+   * Version 2 had no time blocks: one block covers every event stored so far, with unknown bounds,
+   * so range queries read those events (and filter them) until they expire; no event is read now.
+   */
+  private void upgradeFromVersion2(Statement s) throws SQLException {
+    createTimeBlocks(s);
+    s.executeUpdate(
+        "INSERT INTO time_blocks(first_seq, end_seq, min_ns, max_ns, core_min_ns, core_max_ns,"
+            + " outliers) SELECT min(seq), max(seq) + 1, "
+            + Long.MIN_VALUE
+            + ", "
+            + Long.MAX_VALUE
+            + ", "
+            + Long.MIN_VALUE
+            + ", "
+            + Long.MAX_VALUE
+            + ", x'' FROM events HAVING count(*) > 0");
+    s.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
   }
 
   /**
@@ -542,7 +645,6 @@ public final class SqliteDedupStore implements DedupStore {
         write.executeUpdate();
       }
     }
-    s.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
   }
 
   private static int intPragma(Statement s, String pragma) throws SQLException {
@@ -733,6 +835,8 @@ public final class SqliteDedupStore implements DedupStore {
     int nextTopicIdBefore = nextTopicId;
     long lastReceivedNsBefore = lastReceivedNs;
     Removal removal = null;
+    TimeBlock lastTimeBlockBefore = lastTimeBlock;
+    long[] timestampsNs = new long[n]; // of the accepted events, in seq order
     KeyIndex batchIndex = new KeyIndex(n); // sized to the batch: clearing a big one cost more
     // Before anything is written: after COMMIT, publishCommitted must not fail, or the index and
     // nextSeq would disagree with the file and every later batch would reuse committed seqs (the
@@ -809,12 +913,13 @@ public final class SqliteDedupStore implements DedupStore {
         insertEvent.setLong(1, nextSeq + accepted);
         insertEvent.setInt(2, tid);
         insertEvent.setString(3, e.eventId());
-        insertEvent.setString(4, EventRows.timestamp(e.timestamp()));
+        insertEvent.setString(4, e.timestampText());
         insertEvent.setString(5, e.source());
         insertEvent.setString(6, e.payloadJson());
         insertEvent.setString(7, EventRows.timestamp(e.receivedAt()));
         insertEvent.setLong(8, receivedNs);
         insertEvent.addBatch();
+        timestampsNs[accepted] = EventRows.epochNanos(e.timestamp());
         accepted++;
         topicDeltas.merge(tid, 1, Integer::sum);
       }
@@ -831,6 +936,7 @@ public final class SqliteDedupStore implements DedupStore {
         insertKeyBlock.setBytes(3, blockTopics.array());
         insertKeyBlock.setLong(4, lastReceivedNs);
         insertKeyBlock.executeUpdate();
+        writeTimeBlock(nextSeq, timestampsNs, topicsOfAccepted, accepted);
       }
       if (r != null) {
         removal = removeExpired(r, cutoff, n, accepted);
@@ -861,6 +967,7 @@ public final class SqliteDedupStore implements DedupStore {
       topicNames.keySet().removeIf(id -> id >= nextTopicIdBefore);
       nextTopicId = nextTopicIdBefore;
       lastReceivedNs = lastReceivedNsBefore;
+      lastTimeBlock = lastTimeBlockBefore;
       if (e instanceof StoreException se) {
         throw se;
       }
@@ -868,6 +975,83 @@ public final class SqliteDedupStore implements DedupStore {
     }
     publishCommitted(batch, outcomes, hashes, accepted, newTopics, removal, conflicts.size());
     return new AppendResult(Arrays.asList(outcomes), conflicts);
+  }
+
+  /**
+   * Events stored after the last time block (by a store with time blocks off) get a block of
+   * unknown bounds, so that the blocks written from now on follow them without a gap.
+   */
+  private void coverUntimedEvents() throws SQLException {
+    long start = lastTimeBlock == null ? floor : Math.max(floor, lastTimeBlock.end);
+    if (!timeBlocksOn || start >= nextSeq) {
+      return;
+    }
+    transaction.execute("BEGIN IMMEDIATE");
+    try {
+      insertTimeBlock(TimeBlock.unknown(start, nextSeq));
+      transaction.execute("COMMIT");
+    } catch (SQLException | RuntimeException e) {
+      rollback();
+      throw e;
+    }
+  }
+
+  private static final String TIME_BLOCK_COLUMNS =
+      "first_seq, end_seq, min_ns, max_ns, core_min_ns, core_max_ns, outliers";
+
+  private static TimeBlock timeBlock(ResultSet rs) throws SQLException {
+    return TimeBlock.read(
+        rs.getLong(1),
+        rs.getLong(2),
+        rs.getLong(3),
+        rs.getLong(4),
+        rs.getLong(5),
+        rs.getLong(6),
+        rs.getBytes(7));
+  }
+
+  /**
+   * Records the timestamps of the {@code n} events from seq {@code first}: extends the newest time
+   * block while it is small and ends where these begin, else starts one. Either way one statement
+   * on the last page of a small table, not an index entry per event.
+   */
+  private void writeTimeBlock(long first, long[] ns, int[] topics, int n) throws SQLException {
+    if (!timeBlocksOn) {
+      return;
+    }
+    TimeBlock last = lastTimeBlock;
+    // A block of unknown bounds (events from before time blocks) is not extended: every range
+    // query reads it, and would read the new events with it.
+    if (last != null
+        && !last.isUnknown()
+        && last.end == first
+        && last.end - last.first < TIME_BLOCK_EVENTS) {
+      TimeBlock extended = last.extend(ns, topics, n);
+      extendTimeBlock.setLong(1, extended.end);
+      extendTimeBlock.setLong(2, extended.minNs);
+      extendTimeBlock.setLong(3, extended.maxNs);
+      extendTimeBlock.setLong(4, extended.coreMinNs);
+      extendTimeBlock.setLong(5, extended.coreMaxNs);
+      extendTimeBlock.setBytes(6, extended.outliersBlob());
+      extendTimeBlock.setLong(7, extended.first);
+      if (extendTimeBlock.executeUpdate() == 1) { // 0: expiry removed it with all its events
+        lastTimeBlock = extended;
+        return;
+      }
+    }
+    insertTimeBlock(TimeBlock.start(first, last, ns, topics, n));
+  }
+
+  private void insertTimeBlock(TimeBlock b) throws SQLException {
+    insertTimeBlock.setLong(1, b.first);
+    insertTimeBlock.setLong(2, b.end);
+    insertTimeBlock.setLong(3, b.minNs);
+    insertTimeBlock.setLong(4, b.maxNs);
+    insertTimeBlock.setLong(5, b.coreMinNs);
+    insertTimeBlock.setLong(6, b.coreMaxNs);
+    insertTimeBlock.setBytes(7, b.outliersBlob());
+    insertTimeBlock.executeUpdate();
+    lastTimeBlock = b;
   }
 
   /**
@@ -968,6 +1152,8 @@ public final class SqliteDedupStore implements DedupStore {
     }
     deleteBlocks.setLong(1, keepBlocksFrom);
     deleteBlocks.executeUpdate();
+    deleteTimeBlocks.setLong(1, to);
+    deleteTimeBlocks.executeUpdate();
     long count = to - floor;
     return new Removal(
         count,
@@ -1143,13 +1329,38 @@ public final class SqliteDedupStore implements DedupStore {
 
   @Override
   public EventPage events(EventQuery query) {
-    long bound = EventRows.seqBound(query);
+    boolean byTimestamp = query.orderBy() == EventQuery.OrderBy.TIMESTAMP;
+    TimestampPage<Long> timestampPage = byTimestamp ? new TimestampPage<>(query) : null;
+    long bound = byTimestamp ? 0 : EventRows.seqBound(query);
+    long after = query.after() == null || byTimestamp ? -1 : bound;
     Integer topicId = committedTopicIds.get(query.topic());
     if (topicId == null) {
       return new EventPage(List.of(), null);
     }
     long cutoff = cutoff(retention); // events expired by age are hidden before they are removed
     Reader reader = borrowReader();
+    if (byTimestamp || query.from() != null || query.to() != null) {
+      boolean done = false;
+      try {
+        // One read transaction: the blocks, the candidates and the page's rows are one snapshot.
+        reader.connection.setAutoCommit(false);
+        EventPage page =
+            byTimestamp
+                ? timestampOrder(reader, query, topicId, cutoff, timestampPage)
+                : ingestOrderInRange(reader, query, topicId, cutoff, after);
+        reader.connection.commit();
+        reader.connection.setAutoCommit(true);
+        done = true;
+        return page;
+      } catch (SQLException | UncheckedSqlException e) {
+        throw failure(
+            "cannot read events of topic '" + query.topic() + "' from",
+            e instanceof UncheckedSqlException u ? u.getCause() : e);
+      } finally {
+        reader.broken |= !done; // never hand out a connection left inside a transaction
+        returnReader(reader);
+      }
+    }
     try {
       PreparedStatement q =
           query.order() == EventQuery.Order.ASC ? reader.ascending : reader.descending;
@@ -1169,11 +1380,235 @@ public final class SqliteDedupStore implements DedupStore {
     }
   }
 
+  /**
+   * The time blocks that may hold events of [from, to], by first_seq. Bounds are compared
+   * inclusively, so saturated nanoseconds still match. Events after the last block (a store with
+   * time blocks off wrote them) are one more block of unknown bounds.
+   */
+  private List<TimeBlock> timeBlocks(Reader reader, long fromNs, long toNs) throws SQLException {
+    List<TimeBlock> blocks = new ArrayList<>();
+    long untimed = 0;
+    if (timeBlocksOn) {
+      try (ResultSet rs = reader.lastTimeBlockEnd.executeQuery()) {
+        untimed = rs.next() ? rs.getLong(1) : 0;
+      }
+      reader.timeBlocks.setLong(1, fromNs);
+      reader.timeBlocks.setLong(2, toNs);
+      try (ResultSet rs = reader.timeBlocks.executeQuery()) {
+        while (rs.next()) {
+          blocks.add(timeBlock(rs));
+        }
+      }
+    }
+    blocks.add(TimeBlock.unknown(untimed, Long.MAX_VALUE));
+    return blocks;
+  }
+
+  private static long fromNs(Instant from) {
+    return from == null ? Long.MIN_VALUE : EventRows.epochNanos(from);
+  }
+
+  private static long toNs(Instant to) {
+    return to == null ? Long.MAX_VALUE : EventRows.epochNanos(to);
+  }
+
+  /**
+   * The timestamp of the live event {@code seq} of the topic, or null if it is another topic's or
+   * expired by age: an outlier of a time block, looked up by its primary key.
+   */
+  private static Instant outlierTimestamp(Reader reader, long seq, int topicId, long cutoff)
+      throws SQLException {
+    reader.timeBySeq.setLong(1, seq);
+    reader.timeBySeq.setInt(2, topicId);
+    reader.timeBySeq.setLong(3, cutoff);
+    try (ResultSet rs = reader.timeBySeq.executeQuery()) {
+      return rs.next() ? IsoTimestamps.parse(rs.getString(1)) : null;
+    }
+  }
+
+  /**
+   * A page in ingest order of the events in the query's time range: the blocks that may hold some,
+   * in seq order; in a block whose core overlaps the range, the topic's rows by the topic index,
+   * each timestamp checked; in another, only its outliers in the range. Only the page's rows are
+   * then read whole.
+   */
+  private EventPage ingestOrderInRange(
+      Reader reader, EventQuery query, int topicId, long cutoff, long after) throws SQLException {
+    boolean asc = query.order() == EventQuery.Order.ASC;
+    long fromNs = fromNs(query.from());
+    long toNs = toNs(query.to());
+    List<TimeBlock> blocks = timeBlocks(reader, fromNs, toNs);
+    if (!asc) {
+      Collections.reverse(blocks);
+    }
+    List<Long> seqs = new ArrayList<>();
+    PreparedStatement q = asc ? reader.timesAscending : reader.timesDescending;
+    for (TimeBlock block : blocks) {
+      long lo = block.first;
+      long hi = block.end; // [lo, hi)
+      if (after >= 0) {
+        lo = asc ? Math.max(lo, after + 1) : lo;
+        hi = asc ? hi : Math.min(hi, after);
+      }
+      if (lo >= hi) {
+        continue;
+      }
+      if (block.coreOverlaps(fromNs, toNs)) {
+        q.setInt(1, topicId);
+        q.setLong(2, lo);
+        q.setLong(3, hi);
+        q.setLong(4, cutoff);
+        try (ResultSet rs = q.executeQuery()) {
+          while (rs.next()) {
+            if (query.contains(IsoTimestamps.parse(rs.getString(2)))) {
+              seqs.add(rs.getLong(1));
+            }
+          }
+        }
+      } else {
+        int count = block.outlierSeqs.length;
+        for (int k = asc ? 0 : count - 1; asc ? k < count : k >= 0; k += asc ? 1 : -1) {
+          long seq = block.outlierSeqs[k];
+          if (block.outlierTopics[k] == topicId
+              && seq >= lo
+              && seq < hi
+              && block.outlierNs[k] >= fromNs
+              && block.outlierNs[k] <= toNs) {
+            Instant t = outlierTimestamp(reader, seq, topicId, cutoff);
+            if (t != null && query.contains(t)) {
+              seqs.add(seq);
+            }
+          }
+        }
+      }
+      if (seqs.size() > query.limit()) {
+        break;
+      }
+    }
+    int n = Math.min(seqs.size(), query.limit());
+    List<StoredEvent> events = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      events.add(readEvent(reader, query.topic(), seqs.get(i)));
+    }
+    return new EventPage(events, seqs.size() > n ? EventRows.cursor(seqs.get(n - 1)) : null);
+  }
+
+  /**
+   * A page in timestamp order. What may hold events of the range (narrowed by the cursor) is
+   * visited in timestamp order (newest first: reversed): the core of each block, by its earliest
+   * timestamp (its latest), and each outlier of the topic, by its own; every row read is offered to
+   * a bounded heap of the page, and the visit stops at the first that can no longer change the
+   * page, which for timestamps arriving roughly in order is a block or two past the page.
+   */
+  private EventPage timestampOrder(
+      Reader reader, EventQuery query, int topicId, long cutoff, TimestampPage<Long> page)
+      throws SQLException {
+    boolean asc = query.order() == EventQuery.Order.ASC;
+    Instant from = query.from();
+    Instant to = query.to();
+    if (page.after() != null) {
+      Instant at = page.after().timestamp();
+      if (asc) {
+        from = from == null || from.isBefore(at) ? at : from;
+      } else {
+        to = to == null || to.isAfter(at) ? at : to;
+      }
+    }
+    long fromNs = fromNs(from);
+    long toNs = toNs(to);
+    // Each visit: {key, kind (0: a block's core, 1: an outlier), block index, outlier index}.
+    List<TimeBlock> blocks = timeBlocks(reader, fromNs, toNs);
+    List<long[]> visits = new ArrayList<>();
+    for (int b = 0; b < blocks.size(); b++) {
+      TimeBlock block = blocks.get(b);
+      if (block.coreOverlaps(fromNs, toNs)) {
+        visits.add(new long[] {asc ? block.coreMinNs : block.coreMaxNs, 0, b, 0});
+      }
+      for (int k = 0; k < block.outlierSeqs.length; k++) {
+        long ns = block.outlierNs[k];
+        if (block.outlierTopics[k] == topicId && ns >= fromNs && ns <= toNs) {
+          visits.add(new long[] {ns, 1, b, k});
+        }
+      }
+    }
+    visits.sort(
+        asc
+            ? Comparator.comparingLong((long[] v) -> v[0])
+            : Comparator.comparingLong((long[] v) -> v[0]).reversed());
+    for (long[] visit : visits) {
+      // Saturated keys say nothing beyond the long range: such a visit is never skipped.
+      long key = visit[0];
+      if (key != Long.MIN_VALUE
+          && key != Long.MAX_VALUE
+          && page.closedBefore(EventRows.ofEpochNanos(key))) {
+        break;
+      }
+      TimeBlock block = blocks.get((int) visit[2]);
+      if (visit[1] == 1) {
+        long seq = block.outlierSeqs[(int) visit[3]];
+        Instant t = outlierTimestamp(reader, seq, topicId, cutoff);
+        if (t != null) {
+          page.offer(t, seq, seq);
+        }
+        continue;
+      }
+      reader.timesAscending.setInt(1, topicId);
+      reader.timesAscending.setLong(2, block.first);
+      reader.timesAscending.setLong(3, block.end);
+      reader.timesAscending.setLong(4, cutoff);
+      try (ResultSet rs = reader.timesAscending.executeQuery()) {
+        while (rs.next()) {
+          long seq = rs.getLong(1);
+          // The block's outliers are visits of their own.
+          if (Arrays.binarySearch(block.outlierSeqs, seq) < 0) {
+            page.offer(IsoTimestamps.parse(rs.getString(2)), seq, seq);
+          }
+        }
+      }
+    }
+    return page.page(seq -> readEvent(reader, query.topic(), seq));
+  }
+
+  /** An SQLException through a lambda. */
+  private static final class UncheckedSqlException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    UncheckedSqlException(SQLException cause) {
+      super(cause);
+    }
+
+    @Override
+    public synchronized SQLException getCause() {
+      return (SQLException) super.getCause();
+    }
+  }
+
+  /** The stored event {@code seq}, read inside the caller's read transaction. */
+  private StoredEvent readEvent(Reader reader, String topic, long seq) {
+    try {
+      reader.bySeq.setLong(1, seq);
+      try (ResultSet rs = reader.bySeq.executeQuery()) {
+        if (!rs.next()) {
+          throw inconsistent("event " + seq + " vanished inside a read transaction");
+        }
+        return EventRows.storedEvent(topic, rs);
+      }
+    } catch (SQLException e) {
+      throw new UncheckedSqlException(e);
+    }
+  }
+
   /** A read connection with its statements; used by one thread at a time. */
   private static final class Reader {
     final Connection connection;
     final PreparedStatement ascending;
     final PreparedStatement descending;
+    final PreparedStatement timeBlocks;
+    final PreparedStatement lastTimeBlockEnd;
+    final PreparedStatement timeBySeq;
+    final PreparedStatement timesAscending;
+    final PreparedStatement timesDescending;
+    final PreparedStatement bySeq;
     boolean broken;
 
     Reader(Connection connection) throws SQLException {
@@ -1186,6 +1621,22 @@ public final class SqliteDedupStore implements DedupStore {
           connection.prepareStatement(
               columns
                   + " WHERE topic_id = ? AND seq < ? AND received_ns > ? ORDER BY seq DESC LIMIT ?");
+      this.timeBlocks =
+          connection.prepareStatement(
+              "SELECT "
+                  + TIME_BLOCK_COLUMNS
+                  + " FROM time_blocks WHERE max_ns >= ? AND min_ns <= ? ORDER BY first_seq");
+      this.timeBySeq =
+          connection.prepareStatement(
+              "SELECT timestamp FROM events WHERE seq = ? AND topic_id = ? AND received_ns > ?");
+      this.lastTimeBlockEnd =
+          connection.prepareStatement("SELECT coalesce(max(end_seq), 0) FROM time_blocks");
+      String times =
+          "SELECT seq, timestamp FROM events"
+              + " WHERE topic_id = ? AND seq >= ? AND seq < ? AND received_ns > ? ORDER BY seq";
+      this.timesAscending = connection.prepareStatement(times);
+      this.timesDescending = connection.prepareStatement(times + " DESC");
+      this.bySeq = connection.prepareStatement(columns + " WHERE seq = ?");
     }
   }
 

@@ -27,8 +27,9 @@ public final class EventRows {
 
   /**
    * The columns a page query returns, in this order: {@code seq} (a positive long), {@code
-   * event_id}, {@code timestamp} and {@code received_at} (as written by {@link #timestamp}), {@code
-   * source} and {@code payload} (the JSON object text of {@link PendingEvent#payloadJson()}).
+   * event_id}, {@code timestamp} ({@link PendingEvent#timestampText()}), {@code source}, {@code
+   * payload} (the JSON object text of {@link PendingEvent#payloadJson()}) and {@code received_at}
+   * (as written by {@link #timestamp}).
    */
   public static final String PAGE_COLUMNS =
       "seq, event_id, timestamp, source, payload, received_at";
@@ -67,16 +68,28 @@ public final class EventRows {
         return new EventPage(events, cursor(lastSeq));
       }
       lastSeq = rows.getLong(1);
-      Event event =
-          new Event(
-              query.topic(),
-              rows.getString(2),
-              Instant.parse(rows.getString(3)),
-              rows.getString(4),
-              Json.readObject(rows.getString(5)));
-      events.add(new StoredEvent(event, Instant.parse(rows.getString(6))));
+      events.add(storedEvent(query.topic(), rows));
     }
     return new EventPage(events, null);
+  }
+
+  /**
+   * The event of the current row of a query that selects {@link #PAGE_COLUMNS}; its timestamp as it
+   * was spelled (a row written before spellings were kept holds the UTC spelling, which reads the
+   * same way).
+   *
+   * @throws java.io.UncheckedIOException if the stored payload is not a JSON object
+   */
+  public static StoredEvent storedEvent(String topic, ResultSet row) throws SQLException {
+    Event event =
+        new Event(
+            topic,
+            row.getString(2),
+            null,
+            row.getString(4),
+            Json.readObject(row.getString(5)),
+            row.getString(3));
+    return new StoredEvent(event, Instant.parse(row.getString(6)));
   }
 
   /** The cursor of a page whose last event is numbered {@code seq}. Opaque to users. */

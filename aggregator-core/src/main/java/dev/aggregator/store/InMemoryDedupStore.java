@@ -99,7 +99,8 @@ public final class InMemoryDedupStore implements DedupStore {
                 e.eventId(),
                 e.timestamp(),
                 e.source(),
-                Json.readObject(e.payloadJson()));
+                Json.readObject(e.payloadJson()),
+                e.timestampText());
         lastReceivedNanos = Math.max(lastReceivedNanos, EventRows.epochNanos(e.receivedAt()));
         Row row =
             new Row(
@@ -160,6 +161,9 @@ public final class InMemoryDedupStore implements DedupStore {
 
   @Override
   public EventPage events(EventQuery query) {
+    if (query.orderBy() == EventQuery.OrderBy.TIMESTAMP) {
+      return eventsByTimestamp(query);
+    }
     long after = query.after() == null ? -1 : EventRows.seqOf(query.after());
     boolean asc = query.order() == EventQuery.Order.ASC;
     long cutoff = cutoff(retention);
@@ -184,16 +188,45 @@ public final class InMemoryDedupStore implements DedupStore {
       }
       List<StoredEvent> page = new ArrayList<>();
       int step = asc ? 1 : -1;
-      int i = start;
-      for (; i >= first && i < rows.size() && page.size() < query.limit(); i += step) {
-        page.add(rows.get(i).event());
+      long lastSeq = 0;
+      boolean more = false;
+      for (int i = start; i >= first && i < rows.size(); i += step) {
+        Row row = rows.get(i);
+        if (!query.contains(row.event().event().timestamp())) {
+          continue;
+        }
+        if (page.size() == query.limit()) {
+          more = true;
+          break;
+        }
+        page.add(row.event());
+        lastSeq = row.seq();
       }
-      boolean more = i >= first && i < rows.size();
-      String next = more ? EventRows.cursor(rows.get(i - step).seq()) : null;
-      return new EventPage(page, next);
+      return new EventPage(page, more ? EventRows.cursor(lastSeq) : null);
     } finally {
       lock.readLock().unlock();
     }
+  }
+
+  /** A page in timestamp order: every live row of the topic is a candidate; the heap is small. */
+  private EventPage eventsByTimestamp(EventQuery query) {
+    TimestampPage<StoredEvent> page = new TimestampPage<>(query);
+    long cutoff = cutoff(retention);
+    lock.readLock().lock();
+    try {
+      TopicLog log = topics.get(query.topic());
+      if (log != null) {
+        for (int i = log.head; i < log.rows.size(); i++) {
+          Row row = log.rows.get(i);
+          if (row.receivedNanos() > cutoff) {
+            page.offer(row.event().event().timestamp(), row.seq(), row.event());
+          }
+        }
+      }
+    } finally {
+      lock.readLock().unlock();
+    }
+    return page.page(e -> e);
   }
 
   /** The index of the first row from {@code from} on whose seq is greater than {@code seq}. */

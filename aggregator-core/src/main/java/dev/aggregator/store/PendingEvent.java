@@ -1,5 +1,6 @@
 package dev.aggregator.store;
 
+import dev.aggregator.internal.IsoTimestamps;
 import dev.aggregator.internal.Json;
 import java.time.Instant;
 
@@ -14,6 +15,8 @@ import java.time.Instant;
  * @param source who sent it, possibly {@code ""}
  * @param payloadJson the payload as a JSON object text
  * @param receivedAt when the aggregator received it
+ * @param timestampText {@code timestamp} as the publisher spelled it ({@link
+ *     dev.aggregator.Event#timestampText()}): what a store keeps and answers
  */
 public record PendingEvent(
     String topic,
@@ -21,7 +24,26 @@ public record PendingEvent(
     Instant timestamp,
     String source,
     String payloadJson,
-    Instant receivedAt) {
+    Instant receivedAt,
+    String timestampText) {
+
+  /** An event whose timestamp is spelled in UTC, as {@link Instant#toString()} writes it. */
+  public PendingEvent(
+      String topic,
+      String eventId,
+      Instant timestamp,
+      String source,
+      String payloadJson,
+      Instant receivedAt) {
+    this(
+        topic,
+        eventId,
+        timestamp,
+        source,
+        payloadJson,
+        receivedAt,
+        IsoTimestamps.format(timestamp));
+  }
 
   /**
    * Whether {@code storedPayloadJson}, the payload of the stored event with this key, is the same

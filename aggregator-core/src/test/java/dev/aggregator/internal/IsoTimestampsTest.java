@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The fast paths must agree with java.time, which defines what is accepted and what is written. */
@@ -104,6 +105,61 @@ class IsoTimestampsTest {
   }
 
   @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "2025-10-24T15:00:00+07:00     | 2025-10-24T15:00:00+07:00",
+        "2025-10-24T08:00:00Z          | 2025-10-24T08:00:00Z",
+        "2025-10-24T08:00:00.1234567Z  | 2025-10-24T08:00:00.1234567Z",
+        "2025-10-24T08:00:00.100Z      | 2025-10-24T08:00:00.100Z",
+        "2025-10-24T08:00:00           | 2025-10-24T08:00:00Z",
+        "2025-10-24 08:00:00.5         | 2025-10-24T08:00:00.5Z",
+        "2025-10-24 15:00:00-03:30     | 2025-10-24T15:00:00-03:30",
+        "2025-10-24T08:00:00+00:00     | 2025-10-24T08:00:00+00:00",
+        "2025-10-24T15:00:00+0700      | 2025-10-24T15:00:00+07:00",
+        "2025-10-24T15:00:00.25+07     | 2025-10-24T15:00:00.25+07:00",
+        "2025-10-24T15:00:00+07:00:30  | 2025-10-24T15:00:00+07:00:30",
+        "2025-10-24T15:00+07:00        | 2025-10-24T15:00:00+07:00",
+        "2025-10-24t08:00:00.000z      | 2025-10-24T08:00:00.000Z",
+        "2025-10-24T08:00:00+0000      | 2025-10-24T08:00:00+00:00",
+        "+12025-10-23T10:00:00Z        | +12025-10-23T10:00:00Z",
+      })
+  void normalize_keepsOffsetAndFractionDigits_andTheInstant(String text, String kept) {
+    assertEquals(kept, IsoTimestamps.normalize(text), text);
+    assertEquals(IsoTimestamps.parseWithJavaTime(text), IsoTimestamps.parse(kept), text);
+    assertEquals(kept, IsoTimestamps.normalize(kept), "a kept spelling is kept again");
+  }
+
+  @Test
+  void normalize_fastPathShapes_agreeWithTheJavaTimePath() {
+    Random random = new Random(11);
+    for (int k = 0; k < 20_000; k++) {
+      long second = 1_000_000_000L + random.nextInt(1_000_000_000);
+      ZoneOffset offset = ZoneOffset.ofTotalSeconds((random.nextInt(35) - 17) * 3600);
+      String text =
+          Instant.ofEpochSecond(second)
+              .atOffset(offset)
+              .format(DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss"));
+      int fraction = random.nextInt(10);
+      if (fraction > 0) {
+        text += "." + String.format("%09d", random.nextInt(1_000_000_000)).substring(0, fraction);
+      }
+      text +=
+          switch (k % 3) {
+            case 0 -> "";
+            case 1 -> "Z";
+            default -> offset.getId().equals("Z") ? "+00:00" : offset.getId();
+          };
+      text = k % 2 == 0 ? text.replace('T', ' ') : text;
+      String fast = IsoTimestamps.normalize(text);
+      // Lower case is never on the fast path, so this runs the java.time path on the same text.
+      String slow = IsoTimestamps.normalize(text.replace('T', 't').replace(' ', 't'));
+      assertEquals(slow, fast, text);
+      assertEquals(IsoTimestamps.parse(text), IsoTimestamps.parse(fast), text);
+    }
+  }
+
+  @ParameterizedTest
   @ValueSource(
       strings = {
         "2025-02-29T10:00:00Z",
@@ -125,5 +181,6 @@ class IsoTimestampsTest {
   void parse_invalid_isRefusedByBothPaths(String text) {
     assertNull(IsoTimestamps.parseCommon(text), text);
     assertThrows(DateTimeParseException.class, () -> IsoTimestamps.parse(text), text);
+    assertThrows(DateTimeParseException.class, () -> IsoTimestamps.normalize(text), text);
   }
 }

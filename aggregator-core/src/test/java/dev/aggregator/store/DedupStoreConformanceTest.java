@@ -438,6 +438,197 @@ public abstract class DedupStoreConformanceTest {
   }
 
   @Test
+  void append_timestampSpellings_comeBackAsSpelled_withTheirInstants() {
+    List<String> spellings =
+        List.of(
+            "2025-10-24T15:00:00+07:00",
+            "2025-10-24T08:00:00Z",
+            "2025-10-24T08:00:00.1234567Z",
+            "2025-10-24T03:30:00.50-04:30",
+            "2025-10-24T08:00:00+00:00");
+    List<PendingEvent> batch = new ArrayList<>();
+    for (int i = 0; i < spellings.size(); i++) {
+      String text = spellings.get(i);
+      batch.add(
+          new PendingEvent(
+              "t", "e" + i, Instant.parse(text), "", "{}", T0, text)); // Instant.parse: offsets too
+    }
+    store.append(batch);
+    List<StoredEvent> stored = readAll("t", EventQuery.Order.ASC, 2);
+    assertEquals(
+        spellings,
+        stored.stream().map(e -> e.event().timestampText()).collect(Collectors.toList()));
+    for (int i = 0; i < spellings.size(); i++) {
+      assertEquals(
+          Instant.parse(spellings.get(i)), stored.get(i).event().timestamp(), spellings.get(i));
+    }
+  }
+
+  @Test
+  void append_duplicateWithTheSameInstantOtherwiseSpelled_isNoConflict_firstSpellingKept() {
+    store.append(
+        List.of(
+            new PendingEvent(
+                "t",
+                "a",
+                Instant.parse("2025-10-24T08:00:00Z"),
+                "",
+                "{}",
+                T0,
+                "2025-10-24T15:00:00+07:00")));
+    PendingEvent retry =
+        new PendingEvent(
+            "t", "a", Instant.parse("2025-10-24T08:00:00Z"), "", "{}", T0, "2025-10-24T08:00:00Z");
+    List<Outcome> outcomes = store.append(List.of(retry));
+    assertEquals(List.of(Outcome.DUPLICATE), outcomes);
+    assertEquals(List.of(), AppendResult.conflictsOf(outcomes)); // timestamps are not compared
+    assertEquals(
+        "2025-10-24T15:00:00+07:00",
+        readAll("t", EventQuery.Order.ASC, 10).get(0).event().timestampText());
+  }
+
+  /** One event of the time-range model: its id, instant and ingest position. */
+  private record Timed(String id, Instant timestamp, int ingest) {}
+
+  /**
+   * Events of two topics in batches of 1 to 60, timestamps mostly rising with 10% far out of order,
+   * spelled with assorted offsets; enough events that stores keeping per-block summaries have
+   * several blocks, some with outliers.
+   */
+  private List<Timed> appendTimedEvents(int count) {
+    java.util.Random random = new java.util.Random(5);
+    List<Timed> model = new ArrayList<>();
+    Instant t = T0;
+    List<PendingEvent> batch = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      t = t.plusMillis(random.nextInt(2000));
+      Instant ts = random.nextInt(10) == 0 ? T0.plusSeconds(random.nextInt(4000)) : t;
+      if (i % 7 == 0) {
+        ts = model.isEmpty() ? ts : model.get(model.size() - 1).timestamp(); // equal instants
+      }
+      java.time.ZoneOffset offset = java.time.ZoneOffset.ofHours(random.nextInt(25) - 12);
+      String text = ts.atOffset(offset).toString();
+      batch.add(new PendingEvent("t", "e" + i, ts, "", "{}", T0, text));
+      batch.add(new PendingEvent("other", "o" + i, T0.plusSeconds(i), "", "{}", T0));
+      model.add(new Timed("e" + i, ts, i));
+      if (batch.size() >= 2 * (1 + random.nextInt(60)) || i == count - 1) {
+        store.append(batch);
+        batch = new ArrayList<>();
+      }
+    }
+    return model;
+  }
+
+  private List<String> readAllIds(EventQuery first) {
+    List<String> ids = new ArrayList<>();
+    EventQuery q = first;
+    while (true) {
+      EventPage page = store.events(q);
+      assertTrue(page.events().size() <= q.limit(), "page larger than its limit");
+      page.events().forEach(e -> ids.add(e.event().eventId()));
+      if (page.next() == null) {
+        return ids;
+      }
+      assertEquals(q.limit(), page.events().size(), "a page before the last is full");
+      q = q.after(page.next());
+    }
+  }
+
+  private static List<String> expected(
+      List<Timed> model, Instant from, Instant to, EventQuery.OrderBy by, EventQuery.Order order) {
+    java.util.Comparator<Timed> c =
+        by == EventQuery.OrderBy.INGEST
+            ? java.util.Comparator.comparingInt(Timed::ingest)
+            : java.util.Comparator.comparing(Timed::timestamp).thenComparingInt(Timed::ingest);
+    return model.stream()
+        .filter(e -> (from == null || !e.timestamp().isBefore(from)))
+        .filter(e -> (to == null || e.timestamp().isBefore(to)))
+        .sorted(order == EventQuery.Order.ASC ? c : c.reversed())
+        .map(Timed::id)
+        .collect(Collectors.toList());
+  }
+
+  @Test
+  void events_timeRangesAndTimestampOrder_matchTheModel_inEveryOrderAndPageSize() {
+    List<Timed> model = appendTimedEvents(3000);
+    java.util.Random random = new java.util.Random(9);
+    Instant end = model.stream().map(Timed::timestamp).max(Instant::compareTo).orElseThrow();
+    for (int k = 0; k < 40; k++) {
+      Instant from = k % 5 == 0 ? null : T0.plusMillis((long) (random.nextDouble() * 3_100_000));
+      Instant to =
+          k % 7 == 0
+              ? null
+              : (from == null ? T0 : from)
+                  .plusMillis(random.nextInt(k % 2 == 0 ? 60_000 : 900_000));
+      EventQuery.OrderBy by = EventQuery.OrderBy.values()[k % 2];
+      EventQuery.Order order = EventQuery.Order.values()[(k / 2) % 2];
+      int limit = 1 + random.nextInt(k % 3 == 0 ? 5 : 300);
+      EventQuery q = EventQuery.topic("t").limit(limit).order(order).orderBy(by).between(from, to);
+      assertEquals(expected(model, from, to, by, order), readAllIds(q), q.toString());
+    }
+    // The bounds themselves: from is inclusive, to exclusive, an empty range is empty.
+    Timed some = model.get(1234);
+    Instant at = some.timestamp();
+    for (EventQuery.OrderBy by : EventQuery.OrderBy.values()) {
+      EventQuery q = EventQuery.topic("t").limit(1000).orderBy(by);
+      assertEquals(
+          expected(model, at, at.plusNanos(1), by, EventQuery.Order.ASC),
+          readAllIds(q.between(at, at.plusNanos(1))));
+      assertTrue(readAllIds(q.between(at, at.plusNanos(1))).contains(some.id()));
+      assertTrue(!readAllIds(q.between(at.minusSeconds(1), at)).contains(some.id()));
+      assertEquals(List.of(), readAllIds(q.between(at, at)));
+    }
+    assertTrue(end.isAfter(T0));
+  }
+
+  @Test
+  void events_timestampOrderPagedWhileAppending_everyEarlierEventExactlyOnce() {
+    List<Timed> model = appendTimedEvents(600);
+    for (EventQuery.Order order : EventQuery.Order.values()) {
+      EventQuery q =
+          EventQuery.topic("t").limit(7).order(order).orderBy(EventQuery.OrderBy.TIMESTAMP);
+      List<String> ids = new ArrayList<>();
+      int appended = 0;
+      while (true) {
+        EventPage page = store.events(q);
+        page.events().forEach(e -> ids.add(e.event().eventId()));
+        // Events stored between pages, before and after the cursor in time.
+        store.append(
+            List.of(
+                new PendingEvent(
+                    "t", order + "-early-" + appended, T0.minusSeconds(1), "", "{}", T0),
+                new PendingEvent(
+                    "t", order + "-late-" + appended, T0.plusSeconds(9999), "", "{}", T0)));
+        appended++;
+        if (page.next() == null) {
+          break;
+        }
+        q = q.after(page.next());
+      }
+      List<String> before = expected(model, null, null, EventQuery.OrderBy.TIMESTAMP, order);
+      List<String> seenBefore =
+          ids.stream().filter(id -> id.startsWith("e")).collect(Collectors.toList());
+      assertEquals(before, seenBefore, order.toString());
+      assertEquals(ids.size(), ids.stream().distinct().count(), "an event on two pages");
+    }
+  }
+
+  @Test
+  void events_cursorOfTheOtherOrdering_isRejected() {
+    for (int i = 0; i < 3; i++) {
+      store.append(List.of(event("t", "e" + i)));
+    }
+    String ingestCursor = store.events(EventQuery.topic("t").limit(1)).next();
+    EventQuery byTime = EventQuery.topic("t").limit(1).orderBy(EventQuery.OrderBy.TIMESTAMP);
+    String timeCursor = store.events(byTime).next();
+    assertThrows(IllegalArgumentException.class, () -> store.events(byTime.after(ingestCursor)));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> store.events(EventQuery.topic("t").limit(1).after(timeCursor)));
+    assertEquals(1, store.events(byTime.after(timeCursor)).events().size());
+  }
+
+  @Test
   void append_manyBatches_countersEqualStoredRows() {
     int total = 0;
     for (int b = 0; b < 20; b++) {

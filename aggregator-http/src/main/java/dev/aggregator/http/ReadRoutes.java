@@ -91,7 +91,23 @@ final class ReadRoutes {
           default ->
               throw QueryParameters.invalid("order", "must be asc or desc, was '" + order + "'");
         };
-    EventPage page = page(aggregator, new EventQuery(topic, limit, q.get("after"), o));
+    String orderBy = q.getOrDefault("order_by", "ingest");
+    EventQuery.OrderBy by =
+        switch (orderBy) {
+          case "ingest" -> EventQuery.OrderBy.INGEST;
+          case "timestamp" -> EventQuery.OrderBy.TIMESTAMP;
+          default ->
+              throw QueryParameters.invalid(
+                  "order_by", "must be ingest or timestamp, was '" + orderBy + "'");
+        };
+    Instant from = QueryParameters.timestamp(q, "from");
+    Instant to = QueryParameters.timestamp(q, "to");
+    if (from != null && to != null && from.isAfter(to)) {
+      throw QueryParameters.invalid(
+          "from", "must not be after to, was '" + q.get("from") + "' and to '" + q.get("to") + "'");
+    }
+    EventPage page =
+        page(aggregator, new EventQuery(topic, limit, q.get("after"), o, from, to, by));
     ObjectNode body = bodies.object();
     body.put("topic", topic);
     body.put("count", page.events().size());

@@ -317,4 +317,31 @@ class ErrorContractTest {
       assertError(s.get("/events?topic=t&after=not-a-cursor"), 422, "validation_failed");
     }
   }
+
+  @Test
+  void events_badTimeRangeOrOrdering_422NamingTheParameter() {
+    try (TestServer s = TestServer.inMemory()) {
+      s.post(
+          "/publish",
+          "[{\"topic\":\"t\",\"event_id\":\"a\"},{\"topic\":\"t\",\"event_id\":\"b\"}]");
+      String[][] cases = {
+        {"from=yesterday", "from"},
+        {"to=2025-13-01T00:00:00Z", "to"},
+        {"from=2025-10-24T10:00:00Z&to=2025-10-24T09:59:59Z", "from"},
+        {"order_by=size", "order_by"},
+        {"order=up&order_by=timestamp", "order"},
+        {
+          "order_by=timestamp&after="
+              + s.get("/events?topic=t&limit=1").json().get("next").asText(),
+          "after"
+        },
+      };
+      for (String[] c : cases) {
+        Reply r = s.get("/events?topic=t&" + c[0]);
+        assertError(r, 422, "validation_failed");
+        assertEquals(c[1], r.json().get("details").get(0).get("field").asText(), c[0]);
+        assertTrue(r.json().get("message").asText().contains(c[1]), r.text());
+      }
+    }
+  }
 }

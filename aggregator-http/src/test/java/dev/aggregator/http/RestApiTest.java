@@ -77,13 +77,15 @@ class RestApiTest {
   }
 
   @Test
-  void publish_timestampForms_acceptedAndNormalizedToUtc() {
+  void publish_timestampForms_answeredWithTheirOffsetAndFractionAsSent() {
     String[][] cases = {
+      {"2025-10-24T15:00:00+07:00", "2025-10-24T15:00:00+07:00"},
       {"2025-10-23T10:00:00", "2025-10-23T10:00:00Z"},
       {"2025-10-23T10:00:00Z", "2025-10-23T10:00:00Z"},
-      {"2025-10-23T12:00:00+02:00", "2025-10-23T10:00:00Z"},
+      {"2025-10-23T10:00:00.1234567Z", "2025-10-23T10:00:00.1234567Z"},
       {"2025-10-23 10:00:00.123456", "2025-10-23T10:00:00.123456Z"},
-      {"2025-10-23T10:00:00.5-00:30", "2025-10-23T10:30:00.500Z"},
+      {"2025-10-23T10:00:00.5-00:30", "2025-10-23T10:00:00.5-00:30"},
+      {"2025-10-23T12:00:00+0200", "2025-10-23T12:00:00+02:00"},
     };
     try (TestServer s = sqlite()) {
       for (int i = 0; i < cases.length; i++) {
@@ -102,6 +104,58 @@ class RestApiTest {
         assertEquals(cases[i][1], events.get(i).get("timestamp").asText(), cases[i][0]);
       }
     }
+  }
+
+  @Test
+  void events_timeRangeAndTimestampOrder_byInstantWhateverTheOffset_pagedCompletely() {
+    try (TestServer s = sqlite()) {
+      // Ingest order differs from time order; offsets differ from the range's.
+      String[][] published = {
+        {"late", "2025-10-24T15:00:30+07:00"}, // 08:00:30Z
+        {"early", "2025-10-24T08:00:00Z"},
+        {"before", "2025-10-24T07:59:59.999999999Z"},
+        {"middle", "2025-10-24T04:00:10-04:00"}, // 08:00:10Z
+        {"edge", "2025-10-24T08:01:00Z"}, // = to: excluded
+        {"naive", "2025-10-24 08:00:20.5"},
+      };
+      StringBuilder body = new StringBuilder("[");
+      for (String[] p : published) {
+        body.append(body.length() > 1 ? "," : "")
+            .append("{\"topic\":\"r\",\"event_id\":\"")
+            .append(p[0])
+            .append("\",\"timestamp\":\"")
+            .append(p[1])
+            .append("\"}");
+      }
+      assertEquals(200, s.post("/publish", body.append("]").toString()).status());
+      String range = "/events?topic=r&from=2025-10-24T15:00:00%2B07:00&to=2025-10-24T08:01:00Z";
+      assertEquals(List.of("late", "early", "middle", "naive"), ids(s, range + "&limit=100"));
+      assertEquals(
+          List.of("early", "middle", "naive", "late"),
+          ids(s, range + "&order_by=timestamp&limit=1"));
+      assertEquals(
+          List.of("late", "naive", "middle", "early"),
+          ids(s, range + "&order_by=timestamp&order=desc&limit=3"));
+      // An unescaped + arrives as a space and is read as the offset it was.
+      assertEquals(
+          List.of("late", "edge"),
+          ids(s, "/events?topic=r&from=2025-10-24T15:00:30+07:00&order_by=timestamp"));
+      JsonNode first = s.get(range + "&order_by=timestamp&limit=1").json().get("events").get(0);
+      assertEquals("2025-10-24T08:00:00Z", first.get("timestamp").asText());
+    }
+  }
+
+  /** The event ids of every page of {@code path}, following the cursors. */
+  private static List<String> ids(TestServer s, String path) {
+    List<String> ids = new ArrayList<>();
+    String next = null;
+    do {
+      Reply r = s.get(path + (next == null ? "" : "&after=" + next));
+      assertEquals(200, r.status(), r.text());
+      r.json().get("events").forEach(e -> ids.add(e.get("event_id").asText()));
+      next = r.json().get("next").isNull() ? null : r.json().get("next").asText();
+    } while (next != null);
+    return ids;
   }
 
   @Test

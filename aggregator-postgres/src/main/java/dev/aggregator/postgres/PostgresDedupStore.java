@@ -2,16 +2,20 @@ package dev.aggregator.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.aggregator.EventJson;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
 import dev.aggregator.StoreException;
+import dev.aggregator.StoredEvent;
 import dev.aggregator.store.AppendResult;
 import dev.aggregator.store.DedupStore;
 import dev.aggregator.store.EventRows;
 import dev.aggregator.store.PendingEvent;
 import dev.aggregator.store.Retention;
 import dev.aggregator.store.StoreStats;
+import dev.aggregator.store.TimestampPage;
+import dev.aggregator.store.TimestampPage.Position;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -40,12 +44,18 @@ import org.slf4j.LoggerFactory;
  *
  * Tables, all in one schema of their own (default "aggregator"):
  *
- *   aggregator_meta(key, value)     application = dev.aggregator, schema_version = 2
+ *   aggregator_meta(key, value)     application = dev.aggregator, schema_version = 3
  *   counters(id = 1, received, unique_processed, duplicate_dropped, expired, payload_conflicts,
  *            last_received_ns, expired_below)
  *   topics(id IDENTITY, name UNIQUE, event_count)            id order is first-seen order
  *   events(seq IDENTITY, topic_id, event_id, timestamp, source, payload, received_at, received_ns,
- *          UNIQUE (topic_id, event_id))  + INDEX (topic_id, seq) for paging
+ *          ts_s, ts_n, UNIQUE (topic_id, event_id))  + INDEX (topic_id, seq) for paging
+ *                                                     + INDEX (topic_id, ts_s, ts_n, seq) for time
+ *
+ * Time ranges and timestamp order use the second index: the event's instant as (seconds, nanos),
+ * exact over the whole Instant range. Unlike the claim's unique index, its inserts land at each
+ * topic's right edge as long as timestamps arrive roughly in order, and the store already pays a
+ * random-order index for the claim, so its write cost is a fraction of the insert.
  *
  * The claim. The unique constraint is what makes a key stored once, whatever the number of nodes:
  * a batch's new keys go in with one INSERT ... SELECT FROM unnest(arrays) ON CONFLICT (topic_id,
@@ -112,8 +122,8 @@ import org.slf4j.LoggerFactory;
  * (one probe of the unique index each, duplicates only) to compare their payloads: a different
  * JSON value is a conflict, counted in payload_conflicts.
  *
- * Timestamps are stored as ISO-8601 text, not timestamptz: PostgreSQL keeps microseconds and the
- * contract is a round trip to the nanosecond. Payloads are json (validated, kept verbatim, so
+ * Timestamps are stored as ISO-8601 text, not timestamptz: PostgreSQL keeps microseconds and no
+ * offset, and the contract is a round trip of the spelling (offset, fraction digits). Payloads are json (validated, kept verbatim, so
  * numbers and key order come back as sent; jsonb would reject \u0000 escapes and rewrite numbers).
  *
  * Connections come from a HikariCP pool: the writer borrows one per batch (the borrow is a
@@ -143,7 +153,10 @@ public final class PostgresDedupStore implements DedupStore {
   static final String APPLICATION = "dev.aggregator";
 
   /** The schema version this code reads and writes. */
-  static final int SCHEMA_VERSION = 2;
+  static final int SCHEMA_VERSION = 3;
+
+  /** Event rows whose time columns one statement fills when a version 2 schema is upgraded. */
+  private static final int BACKFILL_ROWS = 10_000;
 
   /** The fewest expired events a transaction removes when that many are due. */
   static final int MIN_EXPIRY_STEP = 4096;
@@ -185,6 +198,7 @@ public final class PostgresDedupStore implements DedupStore {
   private final String addToCounters;
   private final String selectAscending;
   private final String selectDescending;
+  private final String selectColumns; // with the time columns, for eventsInTime
   private final String selectStats;
 
   private volatile Retention retention;
@@ -299,10 +313,11 @@ public final class PostgresDedupStore implements DedupStore {
     this.insertEvents =
         "INSERT INTO "
             + s
-            + "events(topic_id, event_id, timestamp, source, payload, received_at, received_ns)"
-            + " SELECT t, e, ts, src, p::json, r, rn FROM unnest(?::bigint[], ?::text[], ?::text[],"
-            + " ?::text[], ?::text[], ?::text[], ?::bigint[])"
-            + " WITH ORDINALITY AS b(t, e, ts, src, p, r, rn, ord)"
+            + "events(topic_id, event_id, timestamp, source, payload, received_at, received_ns,"
+            + " ts_s, ts_n)"
+            + " SELECT t, e, ts, src, p::json, r, rn, tss, tsn FROM unnest(?::bigint[], ?::text[],"
+            + " ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::int[])"
+            + " WITH ORDINALITY AS b(t, e, ts, src, p, r, rn, tss, tsn, ord)"
             + " ORDER BY ord ON CONFLICT (topic_id, event_id) DO NOTHING"
             + " RETURNING topic_id, event_id";
     String keys =
@@ -346,6 +361,12 @@ public final class PostgresDedupStore implements DedupStore {
         "SELECT "
             + EventRows.PAGE_COLUMNS
             + " FROM "
+            + s
+            + "events WHERE topic_id = (SELECT id FROM "
+            + s
+            + "topics WHERE name = ?)";
+    this.selectColumns =
+        "SELECT seq, event_id, timestamp, source, payload, received_at, ts_s, ts_n FROM "
             + s
             + "events WHERE topic_id = (SELECT id FROM "
             + s
@@ -432,9 +453,13 @@ public final class PostgresDedupStore implements DedupStore {
           log.info("{} - created schema version {}", describe(), SCHEMA_VERSION);
           return;
         }
-        if (checkSchema(st, tables) == 1) {
+        int version = checkSchema(st, tables);
+        if (version == 1) {
           upgradeFromVersion1(st);
-          log.info("{} - upgraded schema version 1 to {}", describe(), SCHEMA_VERSION);
+        }
+        if (version <= 2) {
+          upgradeFromVersion2(c, st);
+          log.info("{} - upgraded schema version {} to {}", describe(), version, SCHEMA_VERSION);
         }
         checkCounters(st);
         c.commit();
@@ -479,8 +504,10 @@ public final class PostgresDedupStore implements DedupStore {
             + s
             + "topics (id), event_id text NOT NULL, timestamp text NOT NULL,"
             + " source text NOT NULL, payload json NOT NULL, received_at text NOT NULL,"
-            + " received_ns bigint NOT NULL, UNIQUE (topic_id, event_id))");
+            + " received_ns bigint NOT NULL, ts_s bigint NOT NULL, ts_n int NOT NULL,"
+            + " UNIQUE (topic_id, event_id))");
     st.execute("CREATE INDEX events_by_topic ON " + s + "events (topic_id, seq)");
+    createTimeIndex(st);
     st.execute(
         "COMMENT ON SCHEMA \""
             + schema
@@ -574,6 +601,74 @@ public final class PostgresDedupStore implements DedupStore {
             + s
             + "events ADD COLUMN received_ns bigint NOT NULL DEFAULT "
             + EventRows.epochNanos(Instant.now()));
+    st.execute(
+        "UPDATE "
+            + s
+            + "aggregator_meta SET value = '"
+            + SCHEMA_VERSION
+            + "' WHERE key = 'schema_version'");
+  }
+
+  /**
+   * The events' timestamps as instants, (seconds, nanoseconds) exact over the whole Instant range,
+   * indexed per topic for time ranges and timestamp order. Timestamps mostly arrive in order, so
+   * each topic's inserts land at the right edge of this index, not on random pages.
+   */
+  private void createTimeIndex(Statement st) throws SQLException {
+    st.execute(
+        "CREATE INDEX events_by_time ON \"" + schema + "\".events (topic_id, ts_s, ts_n, seq)");
+  }
+
+  /**
+   * Version 2 had no time columns: adds them, fills them from the stored timestamps (which version
+   * 2 wrote in UTC), a chunk of rows per statement, and indexes them.
+   */
+  private void upgradeFromVersion2(Connection c, Statement st) throws SQLException {
+    String s = "\"" + schema + "\".";
+    st.execute("ALTER TABLE " + s + "events ADD COLUMN ts_s bigint, ADD COLUMN ts_n int");
+    try (PreparedStatement read =
+            c.prepareStatement(
+                "SELECT seq, timestamp FROM "
+                    + s
+                    + "events WHERE seq > ? ORDER BY seq LIMIT "
+                    + BACKFILL_ROWS);
+        PreparedStatement write =
+            c.prepareStatement(
+                "UPDATE "
+                    + s
+                    + "events e SET ts_s = u.ts_s, ts_n = u.ts_n"
+                    + " FROM unnest(?::bigint[], ?::bigint[], ?::int[]) AS u(seq, ts_s, ts_n)"
+                    + " WHERE e.seq = u.seq")) {
+      long after = 0;
+      while (true) {
+        List<Long> seqs = new ArrayList<>();
+        List<Long> seconds = new ArrayList<>();
+        List<Integer> nanos = new ArrayList<>();
+        read.setLong(1, after);
+        try (ResultSet rs = read.executeQuery()) {
+          while (rs.next()) {
+            Instant t = EventJson.parseTimestamp(rs.getString(2));
+            seqs.add(rs.getLong(1));
+            seconds.add(t.getEpochSecond());
+            nanos.add(t.getNano());
+          }
+        }
+        if (seqs.isEmpty()) {
+          break;
+        }
+        write.setArray(1, c.createArrayOf("bigint", seqs.toArray()));
+        write.setArray(2, c.createArrayOf("bigint", seconds.toArray()));
+        write.setArray(3, c.createArrayOf("int", nanos.toArray()));
+        write.executeUpdate();
+        after = seqs.get(seqs.size() - 1);
+      }
+    }
+    st.execute(
+        "ALTER TABLE "
+            + s
+            + "events ALTER COLUMN ts_s SET NOT NULL,"
+            + " ALTER COLUMN ts_n SET NOT NULL");
+    createTimeIndex(st);
     st.execute(
         "UPDATE "
             + s
@@ -1005,6 +1100,8 @@ public final class PostgresDedupStore implements DedupStore {
     String[] payload = new String[m];
     String[] received = new String[m];
     Long[] receivedNs = new Long[m];
+    Long[] tsSeconds = new Long[m];
+    Integer[] tsNanos = new Integer[m];
     Map<Long, String> namesById = new HashMap<>();
     for (int k = 0; k < m; k++) {
       PendingEvent e = batch.get(chunk.get(k));
@@ -1012,7 +1109,9 @@ public final class PostgresDedupStore implements DedupStore {
       topic[k] = tid;
       namesById.put(tid, e.topic());
       id[k] = e.eventId();
-      ts[k] = EventRows.timestamp(e.timestamp());
+      ts[k] = e.timestampText();
+      tsSeconds[k] = e.timestamp().getEpochSecond();
+      tsNanos[k] = e.timestamp().getNano();
       source[k] = e.source();
       payload[k] = e.payloadJson();
       received[k] = EventRows.timestamp(e.receivedAt());
@@ -1029,6 +1128,8 @@ public final class PostgresDedupStore implements DedupStore {
       ps.setArray(5, c.createArrayOf("text", payload));
       ps.setArray(6, c.createArrayOf("text", received));
       ps.setArray(7, c.createArrayOf("bigint", receivedNs));
+      ps.setArray(8, c.createArrayOf("bigint", tsSeconds));
+      ps.setArray(9, c.createArrayOf("int", tsNanos));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           long tid = rs.getLong(1);
@@ -1057,6 +1158,11 @@ public final class PostgresDedupStore implements DedupStore {
 
   @Override
   public EventPage events(EventQuery query) {
+    if (query.orderBy() == EventQuery.OrderBy.TIMESTAMP
+        || query.from() != null
+        || query.to() != null) {
+      return eventsInTime(query);
+    }
     long bound = EventRows.seqBound(query);
     boolean asc = query.order() == EventQuery.Order.ASC;
     try (Connection c = pool.getConnection();
@@ -1068,6 +1174,80 @@ public final class PostgresDedupStore implements DedupStore {
       try (ResultSet rs = ps.executeQuery()) {
         return EventRows.readPage(query, rs);
       }
+    } catch (SQLException e) {
+      throw failure("cannot read events of topic '" + query.topic() + "' from", e);
+    }
+  }
+
+  /**
+   * A page of a time range, or in timestamp order: one statement on the time index, with the range
+   * and the cursor as row comparisons on (ts_s, ts_n[, seq]).
+   */
+  private EventPage eventsInTime(EventQuery query) {
+    boolean asc = query.order() == EventQuery.Order.ASC;
+    boolean byTimestamp = query.orderBy() == EventQuery.OrderBy.TIMESTAMP;
+    Position afterPosition = null;
+    long afterSeq = -1;
+    if (query.after() != null) {
+      if (byTimestamp) {
+        afterPosition = TimestampPage.positionOf(query.after());
+      } else {
+        afterSeq = EventRows.seqOf(query.after());
+      }
+    }
+    StringBuilder sql = new StringBuilder(selectColumns).append(" AND received_ns > ?");
+    List<Object> parameters = new ArrayList<>();
+    parameters.add(query.topic());
+    parameters.add(cutoff(retention));
+    if (query.from() != null) {
+      sql.append(" AND (ts_s, ts_n) >= (?, ?)");
+      parameters.add(query.from().getEpochSecond());
+      parameters.add(query.from().getNano());
+    }
+    if (query.to() != null) {
+      sql.append(" AND (ts_s, ts_n) < (?, ?)");
+      parameters.add(query.to().getEpochSecond());
+      parameters.add(query.to().getNano());
+    }
+    String direction = asc ? "" : " DESC";
+    if (byTimestamp) {
+      if (afterPosition != null) {
+        sql.append(
+            asc ? " AND (ts_s, ts_n, seq) > (?, ?, ?)" : " AND (ts_s, ts_n, seq) < (?, ?, ?)");
+        parameters.add(afterPosition.timestamp().getEpochSecond());
+        parameters.add(afterPosition.timestamp().getNano());
+        parameters.add(afterPosition.seq());
+      }
+      sql.append(" ORDER BY ts_s").append(direction).append(", ts_n").append(direction);
+      sql.append(", seq").append(direction);
+    } else {
+      if (afterSeq >= 0) {
+        sql.append(asc ? " AND seq > ?" : " AND seq < ?");
+        parameters.add(afterSeq);
+      }
+      sql.append(" ORDER BY seq").append(direction);
+    }
+    sql.append(" LIMIT ?");
+    parameters.add(query.limit() + 1); // one more tells whether there is a next page
+    try (Connection c = pool.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql.toString())) {
+      for (int i = 0; i < parameters.size(); i++) {
+        ps.setObject(i + 1, parameters.get(i));
+      }
+      List<StoredEvent> events = new ArrayList<>(query.limit());
+      String next = null;
+      try (ResultSet rs = ps.executeQuery()) {
+        Position last = null;
+        while (rs.next()) {
+          if (events.size() == query.limit()) {
+            next = byTimestamp ? TimestampPage.cursor(last) : EventRows.cursor(last.seq());
+            break;
+          }
+          last = new Position(Instant.ofEpochSecond(rs.getLong(7), rs.getInt(8)), rs.getLong(1));
+          events.add(EventRows.storedEvent(query.topic(), rs));
+        }
+      }
+      return new EventPage(events, next);
     } catch (SQLException e) {
       throw failure("cannot read events of topic '" + query.topic() + "' from", e);
     }

@@ -125,10 +125,15 @@ class PostgresDedupStoreTest {
   @Test
   void open_newerSchemaVersion_failsAskingForUpgrade() {
     open().close();
+    int newer = PostgresDedupStore.SCHEMA_VERSION + 1;
     PostgresTestDatabase.execute(
-        "UPDATE \"" + schema + "\".aggregator_meta SET value = '3' WHERE key = 'schema_version'");
+        "UPDATE \""
+            + schema
+            + "\".aggregator_meta SET value = '"
+            + newer
+            + "' WHERE key = 'schema_version'");
     StoreException e = assertThrows(StoreException.class, this::open);
-    assertTrue(e.getMessage().contains("schema version 3 is newer"), e.getMessage());
+    assertTrue(e.getMessage().contains("schema version " + newer + " is newer"), e.getMessage());
   }
 
   @Test

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -123,6 +124,36 @@ class PostgresRetentionTest {
   }
 
   @Test
+  void open_version2Schema_timeColumnsFilledFromTheStoredTimestamps_rangesWork() {
+    try (PostgresDedupStore store = open()) {
+      List<PendingEvent> batch = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        batch.add(
+            new PendingEvent("t", "e" + i, T0.plusMillis(1500L * i), "", "{}", T0)); // UTC text
+      }
+      store.append(batch);
+    }
+    // What version 2 created: the same tables without the time columns and their index.
+    PostgresTestDatabase.execute("ALTER TABLE " + s + "events DROP COLUMN ts_s, DROP COLUMN ts_n");
+    PostgresTestDatabase.execute(
+        "UPDATE " + s + "aggregator_meta SET value = '2' WHERE key = 'schema_version'");
+    try (PostgresDedupStore store = open()) {
+      List<String> ids =
+          store
+              .events(
+                  EventQuery.topic("t")
+                      .between(T0.plusMillis(3000), T0.plusMillis(7500))
+                      .orderBy(EventQuery.OrderBy.TIMESTAMP)
+                      .newestFirst())
+              .events()
+              .stream()
+              .map(e -> e.event().eventId())
+              .collect(Collectors.toList());
+      assertEquals(List.of("e4", "e3", "e2"), ids);
+    }
+  }
+
+  @Test
   void open_version1Schema_upgradedInPlace_eventsKeptAndCountedFromTheUpgrade() {
     try (PostgresDedupStore store = open()) {
       store.append(batch("k", 0, 300, T0));
@@ -133,13 +164,14 @@ class PostgresRetentionTest {
             + s
             + "counters DROP COLUMN expired, DROP COLUMN payload_conflicts,"
             + " DROP COLUMN last_received_ns, DROP COLUMN expired_below");
-    PostgresTestDatabase.execute("ALTER TABLE " + s + "events DROP COLUMN received_ns");
+    PostgresTestDatabase.execute(
+        "ALTER TABLE " + s + "events DROP COLUMN received_ns, DROP COLUMN ts_s, DROP COLUMN ts_n");
     PostgresTestDatabase.execute(
         "UPDATE " + s + "aggregator_meta SET value = '1' WHERE key = 'schema_version'");
     Instant beforeUpgrade = Instant.now();
     try (PostgresDedupStore store = open()) {
       assertEquals(
-          2,
+          PostgresDedupStore.SCHEMA_VERSION,
           PostgresTestDatabase.queryLong(
               "SELECT value::int FROM " + s + "aggregator_meta WHERE key = 'schema_version'"));
       assertEquals(300, store.stats().stored());

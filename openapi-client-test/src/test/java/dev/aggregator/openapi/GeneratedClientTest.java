@@ -110,7 +110,7 @@ class GeneratedClientTest {
                     event("user.login", "evt-001", Map.of("user_id", 42, "ip", "10.0.0.7")))),
         null);
 
-    EventPage first = events.events("user.login", 2, null, "asc");
+    EventPage first = events.events("user.login", 2, null, "asc", null, null, null);
     assertEquals("user.login", first.getTopic());
     assertEquals(2, first.getCount());
     assertEquals(2, first.getEvents().size());
@@ -126,7 +126,7 @@ class GeneratedClientTest {
     assertEquals(Map.of(), second.getPayload(), "no payload is stored as {}");
     assertNotNull(first.getNext());
 
-    EventPage last = events.events("user.login", 2, first.getNext(), "asc");
+    EventPage last = events.events("user.login", 2, first.getNext(), "asc", null, null, null);
     assertEquals(1, last.getCount());
     assertEquals("evt-003", last.getEvents().get(0).getEventId());
     assertEquals(
