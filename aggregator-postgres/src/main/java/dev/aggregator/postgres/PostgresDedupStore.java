@@ -2,6 +2,8 @@ package dev.aggregator.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.aggregator.Claim;
+import dev.aggregator.ClaimStats;
 import dev.aggregator.Event;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
@@ -13,6 +15,7 @@ import dev.aggregator.internal.EpochNanos;
 import dev.aggregator.internal.IsoTimestamps;
 import dev.aggregator.internal.Json;
 import dev.aggregator.store.AppendResult;
+import dev.aggregator.store.ClaimState;
 import dev.aggregator.store.DedupStore;
 import dev.aggregator.store.PendingEvent;
 import dev.aggregator.store.Retention;
@@ -125,6 +128,18 @@ import org.slf4j.LoggerFactory;
  * thread-local fast path; pgjdbc caches the server-side prepared statements per connection), and
  * readers borrow theirs, so a connection broken by a database restart is replaced, not reused.
  *
+ * Claims (ConsumerGuard) are rows of claims(topic, event_id, token, lease_until_ns), keyed by the
+ * topic's name so that a claim creates no topic, with claim_counters(confirmed, released,
+ * leases_expired); append() never touches them. A claim is one transaction that writes first and
+ * reads second: INSERT ... ON CONFLICT DO UPDATE ... WHERE the lease has run out, then a probe of
+ * the events for the key. The insert decides between nodes (the primary key; an ON CONFLICT row is
+ * locked even when the WHERE refuses the update, so the holder's lease can be read in the same
+ * transaction), and because the events are probed after it, a confirmation that committed its
+ * event and then ended its claim cannot be missed: while the claim row exists the key is in
+ * progress, once it is gone the event is visible. A stored key rolls the claim back: DUPLICATE.
+ * The tables are created if missing at open, also in a schema of version 2 written before they
+ * existed; older code ignores them, so the schema version stays.
+ *
  * The schema is created by the first store that opens it, under a transaction-scoped advisory lock
  * so that several nodes starting at once do not race; a schema holding other tables, another
  * application's marker or a newer schema_version fails open() with a message that says which.
@@ -188,6 +203,12 @@ public final class PostgresDedupStore implements DedupStore {
   private final String selectAscending;
   private final String selectDescending;
   private final String selectStats;
+  private final String upsertClaim;
+  private final String selectClaimLease;
+  private final String selectLiveEvent;
+  private final String deleteClaim;
+  private final String addToClaimCounters;
+  private final String selectClaimStats;
 
   private volatile Retention retention;
 
@@ -363,6 +384,34 @@ public final class PostgresDedupStore implements DedupStore {
             + s
             + "topics t ON true ORDER BY t.id";
 
+    this.upsertClaim =
+        "INSERT INTO "
+            + s
+            + "claims AS c (topic, event_id, token, lease_until_ns) VALUES (?, ?, ?, ?)"
+            + " ON CONFLICT (topic, event_id) DO UPDATE SET token = excluded.token,"
+            + " lease_until_ns = excluded.lease_until_ns WHERE c.lease_until_ns <= ?"
+            + " RETURNING (xmax::text <> '0')"; // true: an expired claim was taken over
+    this.selectClaimLease =
+        "SELECT lease_until_ns FROM " + s + "claims WHERE topic = ? AND event_id = ?";
+    this.selectLiveEvent =
+        "SELECT 1 FROM "
+            + s
+            + "events WHERE topic_id = (SELECT id FROM "
+            + s
+            + "topics WHERE name = ?) AND event_id = ? AND received_ns > ?";
+    this.deleteClaim = "DELETE FROM " + s + "claims WHERE topic = ? AND event_id = ? AND token = ?";
+    this.addToClaimCounters =
+        "UPDATE "
+            + s
+            + "claim_counters SET confirmed = confirmed + ?, released = released + ?,"
+            + " leases_expired = leases_expired + ? WHERE id = 1";
+    this.selectClaimStats =
+        "SELECT (SELECT count(*) FROM "
+            + s
+            + "claims), confirmed, released, leases_expired FROM "
+            + s
+            + "claim_counters WHERE id = 1";
+
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl(url.jdbcUrl());
     if (url.user() != null) {
@@ -428,6 +477,7 @@ public final class PostgresDedupStore implements DedupStore {
         }
         if (tables.isEmpty()) {
           createTables(st);
+          createClaimTables(st);
           c.commit();
           log.info("{} - created schema version {}", describe(), SCHEMA_VERSION);
           return;
@@ -437,6 +487,7 @@ public final class PostgresDedupStore implements DedupStore {
           log.info("{} - upgraded schema version 1 to {}", describe(), SCHEMA_VERSION);
         }
         checkCounters(st);
+        createClaimTables(st);
         c.commit();
       } catch (SQLException | RuntimeException e) {
         c.rollback();
@@ -487,6 +538,139 @@ public final class PostgresDedupStore implements DedupStore {
             + "\" IS 'Event Aggregator store, schema version "
             + SCHEMA_VERSION
             + "; see table aggregator_meta'");
+  }
+
+  /** The claim tables, if missing; see the design notes. */
+  private void createClaimTables(Statement st) throws SQLException {
+    String s = "\"" + schema + "\".";
+    st.execute(
+        "CREATE TABLE IF NOT EXISTS "
+            + s
+            + "claims (topic text NOT NULL, event_id text NOT NULL, token text NOT NULL,"
+            + " lease_until_ns bigint NOT NULL, PRIMARY KEY (topic, event_id))");
+    st.execute(
+        "CREATE TABLE IF NOT EXISTS "
+            + s
+            + "claim_counters (id int PRIMARY KEY CHECK (id = 1), confirmed bigint NOT NULL,"
+            + " released bigint NOT NULL, leases_expired bigint NOT NULL)");
+    st.execute(
+        "INSERT INTO " + s + "claim_counters VALUES (1, 0, 0, 0) ON CONFLICT (id) DO NOTHING");
+  }
+
+  @Override
+  public ClaimState claim(
+      String topic, String eventId, String token, Instant now, Instant leaseExpiresAt) {
+    if (closed.get()) {
+      throw new StoreException(describe() + " is closed");
+    }
+    try (Connection c = pool.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        Boolean tookOver = null; // null: another holder's live claim stays
+        try (PreparedStatement ps = c.prepareStatement(upsertClaim)) {
+          ps.setString(1, topic);
+          ps.setString(2, eventId);
+          ps.setString(3, token);
+          ps.setLong(4, EpochNanos.of(leaseExpiresAt));
+          ps.setLong(5, EpochNanos.of(now));
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+              tookOver = rs.getBoolean(1);
+            }
+          }
+        }
+        // After the claim row is written or locked: see the design notes.
+        try (PreparedStatement ps = c.prepareStatement(selectLiveEvent)) {
+          ps.setString(1, topic);
+          ps.setString(2, eventId);
+          ps.setLong(3, cutoff(retention));
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+              c.rollback();
+              return ClaimState.DUPLICATE;
+            }
+          }
+        }
+        if (tookOver == null) {
+          try (PreparedStatement ps = c.prepareStatement(selectClaimLease)) {
+            ps.setString(1, topic);
+            ps.setString(2, eventId);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (!rs.next()) {
+                throw new StoreException(describe() + ": a locked claim vanished: " + eventId);
+              }
+              long until = rs.getLong(1);
+              c.rollback();
+              return new ClaimState(Claim.Status.IN_PROGRESS, EpochNanos.toInstant(until));
+            }
+          }
+        }
+        if (tookOver) {
+          addClaimCounters(c, 0, 0, 1);
+        }
+        c.commit();
+        return new ClaimState(Claim.Status.ACQUIRED, leaseExpiresAt);
+      } catch (SQLException | RuntimeException e) {
+        rollbackQuietly(c);
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw failure("cannot claim a key in", e);
+    }
+  }
+
+  @Override
+  public boolean endClaim(String topic, String eventId, String token, boolean confirmed) {
+    if (closed.get()) {
+      throw new StoreException(describe() + " is closed");
+    }
+    try (Connection c = pool.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        int deleted;
+        try (PreparedStatement ps = c.prepareStatement(deleteClaim)) {
+          ps.setString(1, topic);
+          ps.setString(2, eventId);
+          ps.setString(3, token);
+          deleted = ps.executeUpdate();
+        }
+        if (deleted == 0) {
+          c.rollback();
+          return false;
+        }
+        addClaimCounters(c, confirmed ? 1 : 0, confirmed ? 0 : 1, 0);
+        c.commit();
+        return true;
+      } catch (SQLException | RuntimeException e) {
+        rollbackQuietly(c);
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw failure("cannot end a claim in", e);
+    }
+  }
+
+  private void addClaimCounters(Connection c, long confirmed, long released, long expired)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(addToClaimCounters)) {
+      ps.setLong(1, confirmed);
+      ps.setLong(2, released);
+      ps.setLong(3, expired);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Read from the database on every call: other nodes claim too. */
+  @Override
+  public ClaimStats claimStats() {
+    try (Connection c = pool.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(selectClaimStats)) {
+      rs.next();
+      return new ClaimStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+    } catch (SQLException e) {
+      throw failure("cannot read the claim counters of", e);
+    }
   }
 
   /** Checks the schema is this store's, in a version this code reads; returns the version. */
