@@ -8,10 +8,12 @@ import dev.aggregator.Event;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
+import dev.aggregator.PublishResult;
 import dev.aggregator.StoreException;
 import dev.aggregator.StoredEvent;
 import dev.aggregator.internal.Cursors;
 import dev.aggregator.internal.EpochNanos;
+import dev.aggregator.internal.EventValidator;
 import dev.aggregator.internal.IsoTimestamps;
 import dev.aggregator.internal.Json;
 import dev.aggregator.store.AppendResult;
@@ -40,6 +42,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -128,6 +131,14 @@ import org.slf4j.LoggerFactory;
  * thread-local fast path; pgjdbc caches the server-side prepared statements per connection), and
  * readers borrow theirs, so a connection broken by a database restart is replaced, not reused.
  *
+ * The application's transaction. Built on the application's DataSource, the store opens no pool
+ * and borrows its connections there. append(Connection, events) runs the batch's statements (the
+ * same ones, counters row first) on the caller's connection and neither commits nor rolls back:
+ * the keys, the counters and the caller's business rows commit together or not at all. Nothing of
+ * such a batch is cached (topic ids, the expiry view), since the caller may still roll back. The
+ * price is the counters row lock, held until the caller ends its transaction: other writers wait
+ * that long, which the javadoc tells the caller (append last, commit soon).
+ *
  * Claims (ConsumerGuard) are rows of claims(topic, event_id, token, lease_until_ns), keyed by the
  * topic's name so that a claim creates no topic, with claim_counters(confirmed, released,
  * leases_expired); append() never touches them. A claim is one transaction that writes first and
@@ -177,11 +188,15 @@ public final class PostgresDedupStore implements DedupStore {
   /** Rows per INSERT statement: bounds the size of one parameter array, not the transaction. */
   private static final int INSERT_CHUNK = 1000;
 
+  /** Validates the events of {@link #append(Connection, List)} as the aggregator does. */
+  private static final EventValidator APP_VALIDATOR = new EventValidator(1 << 20);
+
   private static final Pattern SCHEMA_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
   private final PostgresUrl url;
   private final String schema;
-  private final HikariDataSource pool;
+  private final DataSource pool;
+  private final HikariDataSource ownPool; // null on the application's DataSource
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** Tests only: runs inside the batch transaction after its inserts, before the counters. */
@@ -235,16 +250,36 @@ public final class PostgresDedupStore implements DedupStore {
     return new Builder(url);
   }
 
+  /**
+   * A builder for a store on the application's own {@link DataSource}: the store opens no pool of
+   * its own, borrows its connections from {@code dataSource} and never closes it. Use it with
+   * {@link #append(Connection, List)} to record keys in the application's transactions.
+   *
+   * <p>The store's own pool sets, per connection, a {@code lock_timeout} and an {@code
+   * idle_in_transaction_session_timeout} so that a frozen writer cannot hold the counters row for
+   * ever; on an application's DataSource, set them there (for example in its connection init SQL).
+   */
+  public static Builder builder(DataSource dataSource) {
+    return new Builder(dataSource);
+  }
+
   /** Options of a {@link PostgresDedupStore}. */
   public static final class Builder {
-    private final PostgresUrl url;
+    private final PostgresUrl url; // null on a DataSource
+    private final DataSource dataSource; // null on a URL
     private String schema;
-    private int poolSize = 4;
-    private Duration connectTimeout = Duration.ofSeconds(10);
+    private int poolSize; // 0: not set, 4
+    private Duration connectTimeout; // null: not set, 10 seconds
 
     private Builder(String url) {
       this.url = PostgresUrl.parse(url);
+      this.dataSource = null;
       this.schema = this.url.schema();
+    }
+
+    private Builder(DataSource dataSource) {
+      this.url = null;
+      this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
     }
 
     /**
@@ -291,7 +326,17 @@ public final class PostgresDedupStore implements DedupStore {
     public PostgresDedupStore open() {
       String s = schema != null ? schema : DEFAULT_SCHEMA;
       checkSchemaName(s);
-      return new PostgresDedupStore(url, s, poolSize, connectTimeout);
+      if (dataSource != null && (poolSize != 0 || connectTimeout != null)) {
+        throw new IllegalStateException(
+            "poolSize and connectTimeout configure the store's own pool; a store on an"
+                + " application's DataSource has none (configure that DataSource instead)");
+      }
+      return new PostgresDedupStore(
+          url,
+          dataSource,
+          s,
+          poolSize != 0 ? poolSize : 4,
+          connectTimeout != null ? connectTimeout : Duration.ofSeconds(10));
     }
   }
 
@@ -305,7 +350,8 @@ public final class PostgresDedupStore implements DedupStore {
     }
   }
 
-  private PostgresDedupStore(PostgresUrl url, String schema, int poolSize, Duration timeout) {
+  private PostgresDedupStore(
+      PostgresUrl url, DataSource external, String schema, int poolSize, Duration timeout) {
     this.url = url;
     this.schema = schema;
     String s = "\"" + schema + "\".";
@@ -412,40 +458,48 @@ public final class PostgresDedupStore implements DedupStore {
             + s
             + "claim_counters WHERE id = 1";
 
-    HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(url.jdbcUrl());
-    if (url.user() != null) {
-      config.setUsername(url.user());
-    }
-    if (url.password() != null) {
-      config.setPassword(url.password());
-    }
-    config.setPoolName("aggregator-postgres-" + schema);
-    config.setMaximumPoolSize(poolSize);
-    config.setMinimumIdle(1);
-    config.setConnectionTimeout(timeout.toMillis());
-    config.setInitializationFailTimeout(timeout.toMillis());
-    config.addDataSourceProperty("ApplicationName", "event-aggregator");
-    config.addDataSourceProperty("tcpKeepAlive", "true");
-    // Writers queue on the counters row: a node that froze inside its transaction (a long GC, a
-    // network partition) must not stall the others forever. The server ends such a transaction
-    // (rolled back, nothing half-stored), and a writer gives up waiting for the row with SQLState
-    // 55P03 instead of hanging; its batch fails and its publishers may retry.
-    config.setConnectionInitSql(
-        "SET idle_in_transaction_session_timeout = '"
-            + Math.max(1, timeout.toMillis()) * 6
-            + "ms'; SET lock_timeout = '"
-            + Math.max(1, timeout.toMillis()) * 3
-            + "ms'");
-    try {
-      this.pool = new HikariDataSource(config);
-    } catch (RuntimeException e) {
-      throw failure("cannot connect to", e);
+    if (external != null) {
+      this.ownPool = null;
+      this.pool = external;
+    } else {
+      HikariConfig config = new HikariConfig();
+      config.setJdbcUrl(url.jdbcUrl());
+      if (url.user() != null) {
+        config.setUsername(url.user());
+      }
+      if (url.password() != null) {
+        config.setPassword(url.password());
+      }
+      config.setPoolName("aggregator-postgres-" + schema);
+      config.setMaximumPoolSize(poolSize);
+      config.setMinimumIdle(1);
+      config.setConnectionTimeout(timeout.toMillis());
+      config.setInitializationFailTimeout(timeout.toMillis());
+      config.addDataSourceProperty("ApplicationName", "event-aggregator");
+      config.addDataSourceProperty("tcpKeepAlive", "true");
+      // Writers queue on the counters row: a node that froze inside its transaction (a long GC, a
+      // network partition) must not stall the others forever. The server ends such a transaction
+      // (rolled back, nothing half-stored), and a writer gives up waiting for the row with SQLState
+      // 55P03 instead of hanging; its batch fails and its publishers may retry.
+      config.setConnectionInitSql(
+          "SET idle_in_transaction_session_timeout = '"
+              + Math.max(1, timeout.toMillis()) * 6
+              + "ms'; SET lock_timeout = '"
+              + Math.max(1, timeout.toMillis()) * 3
+              + "ms'");
+      try {
+        this.ownPool = new HikariDataSource(config);
+      } catch (RuntimeException e) {
+        throw failure("cannot connect to", e);
+      }
+      this.pool = ownPool;
     }
     try {
       openSchema();
     } catch (RuntimeException e) {
-      pool.close();
+      if (ownPool != null) {
+        ownPool.close();
+      }
       throw e;
     }
     log.info("{} - opened", describe());
@@ -861,6 +915,68 @@ public final class PostgresDedupStore implements DedupStore {
 
   @Override
   public List<Outcome> append(List<PendingEvent> batch) {
+    return append(batch, null);
+  }
+
+  /**
+   * Stores {@code events} inside the caller's open transaction on {@code connection}, so that they
+   * commit or roll back together with the caller's own writes: the key and the business row are
+   * kept both or neither (an exactly-once effect). Nothing is committed, rolled back or closed
+   * here.
+   *
+   * <pre>{@code
+   * try (Connection c = dataSource.getConnection()) {
+   *   c.setAutoCommit(false);
+   *   PublishResult r = store.append(c, List.of(Event.of("payments", paymentId)));
+   *   if (r.outcome(0) == Outcome.ACCEPTED) {
+   *     insertPayment(c, paymentId); // the business write, in the same transaction
+   *     c.commit();                  // key and payment are stored together
+   *   } else {
+   *     c.rollback();                // handled before: do nothing
+   *   }
+   * }
+   * }</pre>
+   *
+   * <p>The outcomes hold once the caller commits: an {@link Outcome#ACCEPTED} key is stored then,
+   * and gone again if the caller rolls back. Like every batch, the call takes this store's counters
+   * row for the rest of the transaction, so writers of other nodes and other transactions wait
+   * until the caller commits: append last, just before the commit, and keep the transaction short.
+   * A concurrent transaction appending the same key waits for this one, then finds the key {@link
+   * Outcome#DUPLICATE} if it committed. Events are validated as {@link
+   * dev.aggregator.EventAggregator#publish} does (payloads up to 1 MiB); their receive time is the
+   * retention's clock, or the system clock without a retention. The transaction must be {@code READ
+   * COMMITTED} (PostgreSQL's default).
+   *
+   * @return one outcome per event, in order, valid once the caller commits
+   * @throws dev.aggregator.EventValidationException if an event breaks a rule; nothing is written
+   * @throws IllegalStateException if {@code connection} is in autocommit mode
+   * @throws StoreException if a statement failed: the caller's transaction is aborted and must be
+   *     rolled back
+   */
+  public PublishResult append(Connection connection, List<Event> events) {
+    Objects.requireNonNull(connection, "connection");
+    Retention r = retention;
+    List<PendingEvent> pending =
+        APP_VALIDATOR.prepare(events, r != null ? r.clock().instant() : Instant.now());
+    try {
+      if (connection.getAutoCommit()) {
+        throw new IllegalStateException(
+            "the connection is in autocommit mode: call setAutoCommit(false) so that the events"
+                + " commit with the rest of the transaction");
+      }
+    } catch (SQLException e) {
+      throw failure("cannot use the caller's connection to", e);
+    }
+    List<Outcome> outcomes = append(pending, connection);
+    return new PublishResult(outcomes, AppendResult.conflictsOf(outcomes));
+  }
+
+  /**
+   * Appends {@code batch} in a transaction of its own on a pooled connection, or, when {@code
+   * callers} is given, inside the caller's transaction without committing it; then nothing learnt
+   * in it (topic ids, the expiry view) is cached, since the caller may still roll back.
+   */
+  private List<Outcome> append(List<PendingEvent> batch, Connection callers) {
     if (closed.get()) {
       throw new StoreException(describe() + " is closed");
     }
@@ -893,8 +1009,12 @@ public final class PostgresDedupStore implements DedupStore {
     }
     Map<String, Long> batchTopicIds = new HashMap<>();
     ExpiryView view = null;
-    try (Connection c = pool.getConnection()) {
-      c.setAutoCommit(false);
+    Connection own = null;
+    try {
+      Connection c = callers != null ? callers : (own = pool.getConnection());
+      if (own != null) {
+        own.setAutoCommit(false);
+      }
       try {
         Work w;
         long stored;
@@ -977,16 +1097,29 @@ public final class PostgresDedupStore implements DedupStore {
           ps.setLong(7, w.expiredBelow);
           ps.executeUpdate();
         }
+        if (own == null) {
+          return new AppendResult(Arrays.asList(outcomes), conflicts); // the caller commits
+        }
         if (r != null) {
           view = readExpiryView(c);
         }
         c.commit();
       } catch (SQLException | RuntimeException e) {
-        rollbackQuietly(c);
+        if (own != null) {
+          rollbackQuietly(own);
+        }
         throw e;
       }
     } catch (SQLException e) {
       throw failure("cannot append a batch of " + n + " events to", e);
+    } finally {
+      if (own != null) {
+        try {
+          own.close();
+        } catch (SQLException e) {
+          // returning it to the pool failed: the pool replaces it; the outcome stands
+        }
+      }
     }
     topicIds.putAll(batchTopicIds); // committed now
     if (view != null) {
@@ -1311,13 +1444,18 @@ public final class PostgresDedupStore implements DedupStore {
 
   @Override
   public String describe() {
-    return "postgres:" + url.safe() + " schema " + schema;
+    return "postgres:"
+        + (url != null ? url.safe() : "application DataSource")
+        + " schema "
+        + schema;
   }
 
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
-      pool.close();
+      if (ownPool != null) {
+        ownPool.close(); // the application's DataSource is the application's to close
+      }
       log.info("{} - closed", describe());
     }
   }
@@ -1333,7 +1471,7 @@ public final class PostgresDedupStore implements DedupStore {
     String reason = sql != null ? sql.getMessage() : String.valueOf(e.getMessage());
     String state =
         sql != null && sql.getSQLState() != null ? " (SQLState " + sql.getSQLState() + ")" : "";
-    if (url.password() != null && !url.password().isEmpty()) {
+    if (url != null && url.password() != null && !url.password().isEmpty()) {
       reason = reason.replace(url.password(), "***");
     }
     return new StoreException(what + " " + describe() + ": " + reason + state, e);
