@@ -94,6 +94,8 @@ public final class ConsumerGuard {
    *     claimed
    * @throws StoreException if the claim or the confirmation could not be committed; after the
    *     handler ran, the claim then stays until its lease runs out
+   * @throws QueueFullException if the queue had no room for the confirmation; the claim then stays
+   *     until its lease runs out
    * @throws AggregatorClosedException if the aggregator is closed
    */
   public <X extends Exception> Claim process(Event event, Handler<X> handler) throws X {
@@ -160,6 +162,7 @@ public final class ConsumerGuard {
    *     holder (after a lease ran out) confirmed first
    * @throws IllegalArgumentException if the claim was not acquired
    * @throws StoreException if the event or the end of the claim could not be committed
+   * @throws QueueFullException if the queue has no room for the event
    */
   public PublishResult confirm(Claim claim) {
     requireAcquired(claim);

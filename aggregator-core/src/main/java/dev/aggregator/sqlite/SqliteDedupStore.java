@@ -1066,9 +1066,7 @@ public final class SqliteDedupStore implements DedupStore {
     }
     // Only this thread writes: what is read here stays true until the commit below.
     try {
-      if (isStoredNow(topic, eventId, cutoff(retention))) {
-        return ClaimState.DUPLICATE;
-      }
+      boolean stored = isStoredNow(topic, eventId, cutoff(retention));
       String heldBy = null;
       long heldUntilNs = 0;
       selectClaim.setString(1, topic);
@@ -1078,6 +1076,12 @@ public final class SqliteDedupStore implements DedupStore {
           heldBy = rs.getString(1);
           heldUntilNs = rs.getLong(2);
         }
+      }
+      if (stored) {
+        if (heldBy != null && heldUntilNs <= EpochNanos.of(now)) {
+          endLeftoverClaim(topic, eventId);
+        }
+        return ClaimState.DUPLICATE;
       }
       if (heldBy != null && heldUntilNs > EpochNanos.of(now)) {
         return new ClaimState(Claim.Status.IN_PROGRESS, EpochNanos.toInstant(heldUntilNs));
@@ -1148,6 +1152,28 @@ public final class SqliteDedupStore implements DedupStore {
     } catch (SQLException e) {
       throw failure("cannot end a claim in", e);
     }
+  }
+
+  /**
+   * The claim of a stored key whose lease ran out: its holder published the event and died before
+   * ending the claim. Ends it as the confirmation it was, so that it leaves the pending count.
+   */
+  private void endLeftoverClaim(String topic, String eventId) throws SQLException {
+    transaction.execute("BEGIN IMMEDIATE");
+    try {
+      deleteClaim.setString(1, topic);
+      deleteClaim.setString(2, eventId);
+      deleteClaim.executeUpdate();
+      addClaimCounters(1, 0, 0);
+      checkFileIsStillOurs();
+      transaction.execute("COMMIT");
+    } catch (SQLException | RuntimeException e) {
+      rollback();
+      throw e;
+    }
+    ClaimStats c = claimStats;
+    claimStats =
+        new ClaimStats(c.pending() - 1, c.confirmed() + 1, c.released(), c.leasesExpired());
   }
 
   private void addClaimCounters(long confirmed, long released, long leasesExpired)

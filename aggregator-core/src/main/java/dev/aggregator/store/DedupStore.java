@@ -94,7 +94,9 @@ public interface DedupStore extends AutoCloseable {
    *
    * <ol>
    *   <li>the key is stored (and, under a retention, not expired at the retention's clock): {@link
-   *       ClaimState#DUPLICATE}, and no claim row is written;
+   *       ClaimState#DUPLICATE}, and no claim row is written; a claim of the key whose lease ended
+   *       by {@code now} is a confirmation whose holder died before ending it, and is ended and
+   *       counted as confirmed;
    *   <li>another claim holds the key and its lease ends after {@code now}: {@link
    *       dev.aggregator.Claim.Status#IN_PROGRESS} with that lease's end, nothing written;
    *   <li>otherwise the claim row is written for {@code token}: {@link

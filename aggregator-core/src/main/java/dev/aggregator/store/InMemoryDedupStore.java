@@ -154,11 +154,16 @@ public final class InMemoryDedupStore implements DedupStore {
     try {
       TopicLog log = topics.get(topic);
       Row stored = log == null ? null : log.ids.get(eventId);
-      if (stored != null && stored.receivedNanos() > cutoff) {
-        return ClaimState.DUPLICATE;
-      }
       List<String> key = List.of(topic, eventId);
       Held held = claims.get(key);
+      if (stored != null && stored.receivedNanos() > cutoff) {
+        if (held != null && !held.leaseExpiresAt().isAfter(now)) {
+          // Its holder published the event and died before ending the claim: a confirmation.
+          claims.remove(key);
+          claimsConfirmed++;
+        }
+        return ClaimState.DUPLICATE;
+      }
       if (held != null && held.leaseExpiresAt().isAfter(now)) {
         return new ClaimState(Claim.Status.IN_PROGRESS, held.leaseExpiresAt());
       }

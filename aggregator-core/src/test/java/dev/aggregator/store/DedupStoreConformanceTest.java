@@ -668,12 +668,17 @@ public abstract class DedupStoreConformanceTest {
   }
 
   @Test
-  void claim_storedWhileClaimRowLeft_isDuplicate() {
+  void claim_storedWhileClaimLeft_isDuplicate_leftClaimEndedAsConfirmedOnceItsLeaseRanOut() {
     // A process that died between publishing the event and ending its claim.
     claim("t", "a", "A", T0);
     store.append(List.of(event("t", "a")));
     assertEquals(ClaimState.DUPLICATE, claim("t", "a", "B", T0.plusSeconds(1)));
+    assertEquals(new ClaimStats(1, 0, 0, 0), store.claimStats(), "the holder may still end it");
     assertEquals(ClaimState.DUPLICATE, claim("t", "a", "B", T0.plus(LEASE)));
+    assertEquals(new ClaimStats(0, 1, 0, 0), store.claimStats());
+    assertFalse(store.endClaim("t", "a", "A", true), "ended already");
+    assertEquals(ClaimState.DUPLICATE, claim("t", "a", "C", T0.plus(LEASE).plusSeconds(1)));
+    assertEquals(new ClaimStats(0, 1, 0, 0), store.claimStats());
   }
 
   @Test

@@ -640,7 +640,14 @@ public final class PostgresDedupStore implements DedupStore {
           ps.setLong(3, cutoff(retention));
           try (ResultSet rs = ps.executeQuery()) {
             if (rs.next()) {
-              c.rollback();
+              if (Boolean.TRUE.equals(tookOver)) {
+                // The claim whose lease ran out was a confirmation whose holder died before
+                // ending it: end it as confirmed instead of taking it over.
+                endClaimRow(c, topic, eventId, token, true);
+                c.commit();
+              } else {
+                c.rollback();
+              }
               return ClaimState.DUPLICATE;
             }
           }
@@ -681,18 +688,10 @@ public final class PostgresDedupStore implements DedupStore {
     try (Connection c = pool.getConnection()) {
       c.setAutoCommit(false);
       try {
-        int deleted;
-        try (PreparedStatement ps = c.prepareStatement(deleteClaim)) {
-          ps.setString(1, topic);
-          ps.setString(2, eventId);
-          ps.setString(3, token);
-          deleted = ps.executeUpdate();
-        }
-        if (deleted == 0) {
+        if (!endClaimRow(c, topic, eventId, token, confirmed)) {
           c.rollback();
           return false;
         }
-        addClaimCounters(c, confirmed ? 1 : 0, confirmed ? 0 : 1, 0);
         c.commit();
         return true;
       } catch (SQLException | RuntimeException e) {
@@ -702,6 +701,22 @@ public final class PostgresDedupStore implements DedupStore {
     } catch (SQLException e) {
       throw failure("cannot end a claim in", e);
     }
+  }
+
+  /** Deletes the claim if {@code token} holds it and counts how it ended; whether it did. */
+  private boolean endClaimRow(
+      Connection c, String topic, String eventId, String token, boolean confirmed)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(deleteClaim)) {
+      ps.setString(1, topic);
+      ps.setString(2, eventId);
+      ps.setString(3, token);
+      if (ps.executeUpdate() == 0) {
+        return false;
+      }
+    }
+    addClaimCounters(c, confirmed ? 1 : 0, confirmed ? 0 : 1, 0);
+    return true;
   }
 
   private void addClaimCounters(Connection c, long confirmed, long released, long expired)
