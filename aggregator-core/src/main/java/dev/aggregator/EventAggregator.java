@@ -73,10 +73,13 @@ public interface EventAggregator extends AutoCloseable {
   AggregatorStats stats();
 
   /**
-   * Whether events can be committed now. After a failed transaction the aggregator is unhealthy,
-   * with the store's error as the reason, until a transaction commits again; while it is unhealthy
-   * and idle the writer probes the store (an empty transaction) about once a second, so it turns
-   * healthy on its own once the fault is gone.
+   * Whether events can be committed now; answers at once from the writer's state, never waiting for
+   * the store. After a failed transaction or probe the aggregator is unhealthy, with the store's
+   * error as the reason, until the store answers again; it is also unhealthy while a call into the
+   * store has not returned for twice the {@link Builder#healthProbeInterval health probe interval}.
+   * The writer probes the store ({@link DedupStore#probe}) whenever it has committed nothing for an
+   * interval, so an idle aggregator notices an outage, and turns healthy on its own once the fault
+   * is gone.
    */
   Health health();
 
@@ -100,6 +103,7 @@ public interface EventAggregator extends AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Duration retention; // null: for ever
     private long maxStoredEvents = Long.MAX_VALUE;
+    private Duration healthProbeInterval = Duration.ofMillis(500);
 
     private Builder() {}
 
@@ -200,6 +204,25 @@ public interface EventAggregator extends AutoCloseable {
     }
 
     /**
+     * How long the writer may go without hearing from the store before it probes it ({@link
+     * DedupStore#probe}); also, doubled, how long a call into the store may run before {@link
+     * EventAggregator#health()} reports the store as not answering. Default 500 ms: an outage shows
+     * in {@code health()} within about a second, at the cost of a trivial query twice a second
+     * while idle.
+     *
+     * @throws IllegalArgumentException if {@code interval} is shorter than a millisecond
+     */
+    public Builder healthProbeInterval(Duration interval) {
+      Objects.requireNonNull(interval, "healthProbeInterval");
+      if (interval.compareTo(Duration.ofMillis(1)) < 0) {
+        throw new IllegalArgumentException(
+            "healthProbeInterval must be at least 1 ms, was " + interval);
+      }
+      this.healthProbeInterval = interval;
+      return this;
+    }
+
+    /**
      * Opens the store (if none was given), gives it the retention, and starts the writer.
      *
      * @throws StoreException if the default store cannot be opened
@@ -214,7 +237,14 @@ public interface EventAggregator extends AutoCloseable {
               : null;
       try {
         return new DefaultEventAggregator(
-            s, queueCapacity, maxBatchSize, maxBatchDelay, maxPayloadBytes, clock, r);
+            s,
+            queueCapacity,
+            maxBatchSize,
+            maxBatchDelay,
+            maxPayloadBytes,
+            clock,
+            r,
+            healthProbeInterval);
       } catch (RuntimeException e) {
         s.close();
         throw e;

@@ -6,18 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aggregator.sqlite.SqliteDedupStore;
 import dev.aggregator.store.StoreStats;
+import dev.aggregator.testing.Await;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -162,12 +163,13 @@ class CrashRecoveryTest {
             .start();
     // The kill comes at a random moment once publishing is under way (JVM start-up time varies
     // a lot on a loaded machine, so the clock starts at the first acknowledgement).
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!acknowledgedOnce(output)) {
-      assertTrue(child.isAlive(), "child exited before publishing, run " + run);
-      assertTrue(System.nanoTime() < deadline, "no acknowledgement within 60 s, run " + run);
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
-    }
+    Await.until(
+        "the first acknowledgement, run " + run,
+        Duration.ofSeconds(60),
+        () -> {
+          assertTrue(child.isAlive(), "child exited before publishing, run " + run);
+          return acknowledgedOnce(output);
+        });
     assertFalse(
         child.waitFor(killAfterMs, TimeUnit.MILLISECONDS), "child exited on its own, run " + run);
     child.destroyForcibly(); // SIGKILL on Linux

@@ -14,6 +14,7 @@ import dev.aggregator.store.InMemoryDedupStore;
 import dev.aggregator.store.PendingEvent;
 import dev.aggregator.store.StoreStats;
 import dev.aggregator.store.TestClock;
+import dev.aggregator.testing.Await;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -29,8 +30,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,12 +53,8 @@ class RetentionAndConflictTest {
     }
   }
 
-  private static void await(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
-    }
+  private static void await(String what, Await.Condition condition) {
+    Await.until(what, Duration.ofSeconds(10), condition);
   }
 
   private static List<String> ids(EventAggregator agg, String topic) {
@@ -104,6 +99,11 @@ class RetentionAndConflictTest {
           @Override
           public StoreStats stats() {
             return inner.stats();
+          }
+
+          @Override
+          public void probe() {
+            inner.probe();
           }
 
           @Override

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aggregator.sqlite.SqliteDedupStore;
+import dev.aggregator.testing.Await;
 import dev.aggregator.testing.RequiresRoot;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,17 +57,6 @@ class StoreFaultTest {
     Files.createDirectories(mount);
     run("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", mount.toString());
     return mount;
-  }
-
-  private static void awaitTrue(BooleanSupplier condition, String what) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.onSpinWait();
-      Thread.yield();
-    }
   }
 
   private static List<Event> batch(String prefix, int n) {
@@ -121,7 +110,10 @@ class StoreFaultTest {
       assertTrue(sick.reason().contains("SQLITE_FULL"), sick.reason());
 
       run("mount", "-o", "remount,size=64m", mount.toString());
-      awaitTrue(() -> agg.health().healthy(), "the writer's probe sees the disk has room again");
+      Await.until(
+          "the writer's probe sees the disk has room again",
+          Duration.ofSeconds(20),
+          () -> agg.health().healthy());
       List<Event> after = batch("after", 100);
       assertEquals(100, agg.publish(after).join().accepted());
       after.forEach(e -> acknowledged.add(e.eventId()));
@@ -165,7 +157,8 @@ class StoreFaultTest {
       assertFalse(agg.health().healthy());
 
       Files.createLink(db, rescue);
-      awaitTrue(() -> agg.health().healthy(), "the probe sees the file back");
+      Await.until(
+          "the probe sees the file back", Duration.ofSeconds(20), () -> agg.health().healthy());
       List<Event> after = batch("gone", 10);
       assertEquals(10, agg.publish(after).join().accepted());
       after.forEach(ev -> acknowledged.add(ev.eventId()));

@@ -59,9 +59,18 @@ import org.slf4j.LoggerFactory;
  * Failure. If append throws, the store has rolled back: every caller of that batch gets the
  * StoreException, the failure is counted and logged once, and the writer goes on with the next
  * batch. Nothing of a failed batch is stored or counted. The aggregator is then unhealthy (health()
- * names the error) until a transaction commits again. A fault such as a full disk may go away with
- * nobody publishing, so while unhealthy and idle the writer appends an empty batch about once a
- * second: a real transaction that stores nothing, and turns the aggregator healthy once it commits.
+ * names the error) until the store answers again. A fault such as a full disk may go away with
+ * nobody publishing, so while unhealthy and idle the writer probes the store every probe interval
+ * (DedupStore.probe, then an empty append: a real transaction that stores nothing) and turns the
+ * aggregator healthy once both succeed.
+ *
+ * Health. A store can also fail with nobody publishing (a database connection cut), or hang
+ * instead of failing. So the writer also probes a healthy store whenever nothing was committed for
+ * a probe interval: an idle aggregator learns of an outage within about one interval. And health()
+ * never asks the store: it answers from the writer's last result, and reports the store as not
+ * answering once a call of the writer into the store (a batch, a probe) has run for two probe
+ * intervals, so that a hanging store turns the aggregator unhealthy as soon as a failing one.
+ * health() takes no lock the writer holds while calling the store, so it answers at once always.
  *
  * Lifecycle. The constructor starts the writer: a built aggregator is running. close() takes the
  * admission lock's write side, so no publish can be between its closed-check and its enqueue, marks
@@ -102,8 +111,8 @@ public final class DefaultEventAggregator implements EventAggregator, StoreTasks
     }
   }
 
-  /** How often an unhealthy, idle writer probes the store. */
-  private static final long PROBE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /** No call of the writer into the store is running. */
+  private static final long NO_STORE_CALL = Long.MIN_VALUE;
 
   /** The longest an idle writer under a retention waits before it asks the store again. */
   private static final Duration MAX_EXPIRY_WAIT = Duration.ofSeconds(1);
@@ -115,6 +124,7 @@ public final class DefaultEventAggregator implements EventAggregator, StoreTasks
   private final int queueCapacity;
   private final int maxBatchSize;
   private final long maxBatchDelayNanos;
+  private final long probeIntervalNanos;
   private final Clock clock;
   private final boolean expiring;
   private final EventValidator validator;
@@ -134,6 +144,9 @@ public final class DefaultEventAggregator implements EventAggregator, StoreTasks
   private volatile long batchesFailed;
   private volatile Health health = Health.ok();
   private long expiryPausedUntil = System.nanoTime(); // writer only; see removeExpired
+  private long lastAnswerNanos = System.nanoTime(); // writer only: the store's last success
+  // When the writer's current call into the store began, or NO_STORE_CALL; read by health().
+  private volatile long storeCallSince = NO_STORE_CALL;
   // The store's counters as it was closed; stats() answers from them after close().
   private volatile StoreStats finalStats;
   private volatile ClaimStats finalClaimStats;
@@ -142,6 +155,7 @@ public final class DefaultEventAggregator implements EventAggregator, StoreTasks
    * Starts an aggregator on an open store; see {@link EventAggregator.Builder}.
    *
    * @param retention how long the store keeps events, or null to keep them for ever
+   * @param probeInterval how long an idle writer waits before it probes the store
    * @throws IllegalStateException if a retention is given and the store does not support one
    */
   public DefaultEventAggregator(
@@ -151,7 +165,8 @@ public final class DefaultEventAggregator implements EventAggregator, StoreTasks
       Duration maxBatchDelay,
       int maxPayloadBytes,
       Clock clock,
-      Retention retention) {
+      Retention retention,
+      Duration probeInterval) {
     if (retention != null) {
       try {
         store.retain(retention);
@@ -166,6 +181,7 @@ public final class DefaultEventAggregator implements EventAggregator, StoreTasks
     this.queueCapacity = queueCapacity;
     this.maxBatchSize = maxBatchSize;
     this.maxBatchDelayNanos = maxBatchDelay.toNanos();
+    this.probeIntervalNanos = probeInterval.toNanos();
     this.clock = clock;
     this.validator = new EventValidator(maxPayloadBytes);
     this.startedAt = clock.instant();
@@ -298,10 +314,28 @@ public final class DefaultEventAggregator implements EventAggregator, StoreTasks
 
   @Override
   public Health health() {
-    if (!writer.isAlive() && !isClosed()) {
-      return new Health(false, "the writer thread has stopped", null);
+    boolean running = writer.isAlive();
+    int queued = queuedEvents.get();
+    if (!running && !isClosed()) {
+      return new Health(false, "the writer thread has stopped", null, false, queued);
     }
-    return health;
+    Health h = health;
+    long since = storeCallSince;
+    if (h.healthy() && since != NO_STORE_CALL) {
+      long hanging = System.nanoTime() - since;
+      if (hanging > 2 * probeIntervalNanos) {
+        return new Health(
+            false,
+            store.describe()
+                + " has not answered for "
+                + TimeUnit.NANOSECONDS.toMillis(hanging)
+                + " ms",
+            clock.instant().minusNanos(hanging),
+            running,
+            queued);
+      }
+    }
+    return new Health(h.healthy(), h.reason(), h.since(), running, queued);
   }
 
   private boolean isClosed() {
@@ -399,32 +433,66 @@ public final class DefaultEventAggregator implements EventAggregator, StoreTasks
 
   /**
    * The next request, or null after work done while none came: removing expired events that are
-   * due, or probing an unhealthy store.
+   * due, or probing a store that has not answered for a probe interval.
    */
   private Request nextOrIdleWork() throws InterruptedException {
     if (health.healthy()) {
-      if (!expiring) {
-        return queue.take();
+      long untilProbe = lastAnswerNanos + probeIntervalNanos - System.nanoTime();
+      long wait = Math.max(0, untilProbe);
+      if (expiring) {
+        wait = Math.min(wait, untilNextExpiry().toNanos());
       }
-      Duration wait = untilNextExpiry();
-      Request next =
-          wait.isZero() ? queue.poll() : queue.poll(wait.toNanos(), TimeUnit.NANOSECONDS);
-      if (next == null && untilNextExpiry().isZero()) {
+      Request next = wait == 0 ? queue.poll() : queue.poll(wait, TimeUnit.NANOSECONDS);
+      if (next != null) {
+        return next;
+      }
+      if (expiring && untilNextExpiry().isZero()) {
         removeExpired();
+      } else if (System.nanoTime() - lastAnswerNanos >= probeIntervalNanos) {
+        probe();
       }
-      return next;
+      return null;
     }
-    Request next = queue.poll(PROBE_INTERVAL_NANOS, TimeUnit.NANOSECONDS);
+    Request next = queue.poll(probeIntervalNanos, TimeUnit.NANOSECONDS);
     if (next == null) {
-      try {
-        store.append(List.of());
-        recovered();
-      } catch (RuntimeException e) {
+      probe();
+    }
+    return next;
+  }
+
+  /**
+   * Checks the store answers: its probe, and, once unhealthy, an empty transaction too, since the
+   * probe of a store with a full disk may read but not write.
+   */
+  private void probe() {
+    try {
+      callStore(
+          () -> {
+            store.probe();
+            if (!health.healthy()) {
+              store.append(List.of());
+            }
+            return null;
+          });
+      answered();
+    } catch (RuntimeException e) {
+      if (health.healthy()) {
+        unhealthy(e, "probe", "failed");
+      } else {
         // still failing: health keeps the first error of this episode
         log.debug("{} - probe failed: {}", store.describe(), e.toString());
       }
     }
-    return next;
+  }
+
+  /** Runs a call into the store, marked so that health() sees it if it hangs. */
+  private <T> T callStore(Supplier<T> call) {
+    storeCallSince = System.nanoTime();
+    try {
+      return call.get();
+    } finally {
+      storeCallSince = NO_STORE_CALL;
+    }
   }
 
   /** How long until the store's next expiry is due, at most {@link #MAX_EXPIRY_WAIT}. */
@@ -435,7 +503,7 @@ public final class DefaultEventAggregator implements EventAggregator, StoreTasks
     }
     Optional<Instant> due;
     try {
-      due = store.nextExpiry();
+      due = callStore(store::nextExpiry);
     } catch (RuntimeException e) {
       unhealthy(e, "reading when the next expiry is due", "failed"); // probed from now on
       return MAX_EXPIRY_WAIT;
@@ -458,15 +526,15 @@ public final class DefaultEventAggregator implements EventAggregator, StoreTasks
    */
   private void removeExpired() {
     try {
-      long before = store.stats().expired();
+      long before = callStore(store::stats).expired();
       try {
-        store.append(List.of());
+        callStore(() -> store.append(List.of()));
       } catch (RuntimeException e) {
         failed(e, "expiry step");
         return;
       }
-      recovered();
-      if (store.stats().expired() == before) {
+      answered();
+      if (callStore(store::stats).expired() == before) {
         expiryPausedUntil = System.nanoTime() + MAX_EXPIRY_WAIT.toNanos();
       }
     } catch (RuntimeException e) {
@@ -474,9 +542,11 @@ public final class DefaultEventAggregator implements EventAggregator, StoreTasks
     }
   }
 
-  private void recovered() {
+  /** The store answered a real round trip (a commit, a probe): it is healthy, and probed later. */
+  private void answered() {
+    lastAnswerNanos = System.nanoTime();
     if (!health.healthy()) {
-      health = new Health(true, null, clock.instant());
+      health = new Health(true, null, clock.instant(), true, 0);
       log.info("{} - Recovered: transactions commit again.", store.describe());
     }
   }
@@ -496,7 +566,7 @@ public final class DefaultEventAggregator implements EventAggregator, StoreTasks
     }
     List<Outcome> outcomes;
     try {
-      outcomes = store.append(events);
+      outcomes = callStore(() -> store.append(events));
     } catch (RuntimeException | Error e) {
       StoreException failure = failed(e, "batch of " + size + " events");
       queuedEvents.addAndGet(-size);
@@ -505,7 +575,7 @@ public final class DefaultEventAggregator implements EventAggregator, StoreTasks
       }
       return;
     }
-    recovered();
+    answered();
     batchesCommitted++;
     batchedEvents += size;
     largestBatch = Math.max(largestBatch, size);
@@ -548,7 +618,7 @@ public final class DefaultEventAggregator implements EventAggregator, StoreTasks
             : new StoreException(store.describe() + ": " + what + " failed: " + e, e);
     if (health.healthy()) {
       log.error("{} - {} {}", store.describe(), what, outcome, failure);
-      health = new Health(false, failure.getMessage(), clock.instant());
+      health = new Health(false, failure.getMessage(), clock.instant(), true, 0);
     } else {
       log.warn("{} - {} {}: {}", store.describe(), what, outcome, e.toString());
     }

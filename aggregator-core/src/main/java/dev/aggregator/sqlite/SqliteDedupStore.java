@@ -2,19 +2,14 @@ package dev.aggregator.sqlite;
 
 import dev.aggregator.Claim;
 import dev.aggregator.ClaimStats;
-import dev.aggregator.Event;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
 import dev.aggregator.StoreException;
-import dev.aggregator.StoredEvent;
-import dev.aggregator.internal.Cursors;
-import dev.aggregator.internal.EpochNanos;
-import dev.aggregator.internal.IsoTimestamps;
-import dev.aggregator.internal.Json;
 import dev.aggregator.store.AppendResult;
 import dev.aggregator.store.ClaimState;
 import dev.aggregator.store.DedupStore;
+import dev.aggregator.store.EventRows;
 import dev.aggregator.store.PendingEvent;
 import dev.aggregator.store.Retention;
 import dev.aggregator.store.StoreStats;
@@ -24,7 +19,9 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
@@ -119,7 +116,11 @@ import org.sqlite.SQLiteException;
  *
  * One writer. The index lives in this process, so a second writer on the same file would make it
  * stale. A lock file (<db>.lock, FileChannel.tryLock) makes a second opener, in this or another
- * process, fail with a clear error instead. Readers use their own connections (WAL lets them read
+ * process, fail with a clear error instead. close() deletes it while still holding the lock, so a
+ * clean stop leaves nothing behind; an opener that got the lock checks that the path still names
+ * the file it locked (the owner's token, written after locking, is in it), and tries again if the
+ * owner deleted it meanwhile, so two openers can never each lock a different file of the same
+ * name. Readers use their own connections (WAL lets them read
  * beside the writer) and see committed data only; in-memory mirrors of the counters and topic ids
  * are also updated only after COMMIT.
  *
@@ -366,14 +367,18 @@ public final class SqliteDedupStore implements DedupStore {
       this.checkpointer = new WalCheckpointer(config.createConnection(url), describe());
     } catch (SQLException | IOException | RuntimeException e) {
       closeQuietly(c);
-      closeQuietly(lockChannel);
+      unlock(file, lockChannel);
       throw e instanceof StoreException se ? se : failure("cannot open", e);
     }
   }
 
+  private static Path lockFile(Path file) {
+    return file.resolveSibling(file.getFileName() + ".lock");
+  }
+
   /** Takes the single-writer lock, or fails naming who may hold it. */
   private static FileChannel lock(Path file) {
-    Path lockFile = file.resolveSibling(file.getFileName() + ".lock");
+    Path lockFile = lockFile(file);
     FileChannel channel = null;
     try {
       if (file.getParent() != null) {
@@ -382,17 +387,30 @@ public final class SqliteDedupStore implements DedupStore {
       if (Files.isDirectory(file)) {
         throw new StoreException("cannot open " + file + ": it is a directory");
       }
-      channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      FileLock lock = channel.tryLock();
-      if (lock == null) {
-        throw new StoreException(
-            "cannot open "
-                + file
-                + ": it is in use by another process ("
-                + lockFile
-                + " is locked)");
+      // A few rounds at most: each retry means an owner deleted the file while we waited.
+      for (int attempt = 0; attempt < 10; attempt++) {
+        channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock = channel.tryLock();
+        if (lock == null) {
+          throw new StoreException(
+              "cannot open "
+                  + file
+                  + ": it is in use by another process ("
+                  + lockFile
+                  + " is locked)");
+        }
+        byte[] token =
+            ("pid " + ProcessHandle.current().pid() + " " + new SecureRandom().nextLong() + "\n")
+                .getBytes(StandardCharsets.US_ASCII);
+        channel.truncate(0);
+        channel.write(ByteBuffer.wrap(token), 0);
+        if (namesLockedFile(lockFile, token)) {
+          return channel;
+        }
+        closeQuietly(channel); // locked a file its owner deleted: lock the current one
+        channel = null;
       }
-      return channel;
+      throw new StoreException("cannot open " + file + ": " + lockFile + " keeps being replaced");
     } catch (OverlappingFileLockException e) {
       closeQuietly(channel);
       throw new StoreException("cannot open " + file + ": it is already open in this process");
@@ -402,6 +420,15 @@ public final class SqliteDedupStore implements DedupStore {
     } catch (StoreException e) {
       closeQuietly(channel);
       throw e;
+    }
+  }
+
+  /** Whether {@code lockFile} still names the file holding {@code token}, the one just locked. */
+  private static boolean namesLockedFile(Path lockFile, byte[] token) throws IOException {
+    try {
+      return Arrays.equals(Files.readAllBytes(lockFile), token);
+    } catch (NoSuchFileException e) {
+      return false;
     }
   }
 
@@ -498,7 +525,7 @@ public final class SqliteDedupStore implements DedupStore {
    * the events, a block at a time: one read of the table, once.
    */
   private void upgradeFromVersion1(Statement s) throws SQLException {
-    long now = EpochNanos.of(Instant.now());
+    long now = EventRows.epochNanos(Instant.now());
     s.executeUpdate("ALTER TABLE counters ADD COLUMN expired INTEGER NOT NULL DEFAULT 0");
     s.executeUpdate("ALTER TABLE counters ADD COLUMN payload_conflicts INTEGER NOT NULL DEFAULT 0");
     s.executeUpdate("ALTER TABLE events ADD COLUMN received_ns INTEGER NOT NULL DEFAULT " + now);
@@ -704,7 +731,7 @@ public final class SqliteDedupStore implements DedupStore {
 
   /** Events whose received_ns is at or below this have expired by age; MIN_VALUE: none. */
   private static long cutoff(Retention r) {
-    return r == null ? Long.MIN_VALUE : EpochNanos.of(r.expiredUpTo(r.clock().instant()));
+    return EventRows.expiredUpToNanos(r);
   }
 
   @Override
@@ -793,7 +820,7 @@ public final class SqliteDedupStore implements DedupStore {
         }
         outcomes[i] = Outcome.ACCEPTED;
         // Never below the previous event's: rows expire in seq order (see the design notes).
-        long receivedNs = Math.max(lastReceivedNs, EpochNanos.of(e.receivedAt()));
+        long receivedNs = Math.max(lastReceivedNs, EventRows.epochNanos(e.receivedAt()));
         lastReceivedNs = receivedNs;
         batchIndex.put(hash, i + 1);
         hashes[accepted] = hash;
@@ -801,10 +828,10 @@ public final class SqliteDedupStore implements DedupStore {
         insertEvent.setLong(1, nextSeq + accepted);
         insertEvent.setInt(2, tid);
         insertEvent.setString(3, e.eventId());
-        insertEvent.setString(4, IsoTimestamps.format(e.timestamp()));
+        insertEvent.setString(4, EventRows.timestamp(e.timestamp()));
         insertEvent.setString(5, e.source());
         insertEvent.setString(6, e.payloadJson());
-        insertEvent.setString(7, IsoTimestamps.format(e.receivedAt()));
+        insertEvent.setString(7, EventRows.timestamp(e.receivedAt()));
         insertEvent.setLong(8, receivedNs);
         insertEvent.addBatch();
         accepted++;
@@ -1078,13 +1105,13 @@ public final class SqliteDedupStore implements DedupStore {
         }
       }
       if (stored) {
-        if (heldBy != null && heldUntilNs <= EpochNanos.of(now)) {
+        if (heldBy != null && heldUntilNs <= EventRows.epochNanos(now)) {
           endLeftoverClaim(topic, eventId);
         }
         return ClaimState.DUPLICATE;
       }
-      if (heldBy != null && heldUntilNs > EpochNanos.of(now)) {
-        return new ClaimState(Claim.Status.IN_PROGRESS, EpochNanos.toInstant(heldUntilNs));
+      if (heldBy != null && heldUntilNs > EventRows.epochNanos(now)) {
+        return new ClaimState(Claim.Status.IN_PROGRESS, EventRows.ofEpochNanos(heldUntilNs));
       }
       boolean expired = heldBy != null;
       transaction.execute("BEGIN IMMEDIATE");
@@ -1092,7 +1119,7 @@ public final class SqliteDedupStore implements DedupStore {
         upsertClaim.setString(1, topic);
         upsertClaim.setString(2, eventId);
         upsertClaim.setString(3, token);
-        upsertClaim.setLong(4, EpochNanos.of(leaseExpiresAt));
+        upsertClaim.setLong(4, EventRows.epochNanos(leaseExpiresAt));
         upsertClaim.executeUpdate();
         if (expired) {
           addClaimCounters(0, 0, 1);
@@ -1227,7 +1254,7 @@ public final class SqliteDedupStore implements DedupStore {
       if (!r.limitsAge()) {
         return Optional.empty();
       }
-      return Optional.of(r.expiresAt(EpochNanos.toInstant(committedHeadBlockNs)));
+      return Optional.of(r.expiresAt(EventRows.ofEpochNanos(committedHeadBlockNs)));
     }
   }
 
@@ -1330,7 +1357,7 @@ public final class SqliteDedupStore implements DedupStore {
 
   @Override
   public EventPage events(EventQuery query) {
-    long after = query.after() == null ? -1 : Cursors.decode(query.after());
+    long bound = EventRows.seqBound(query);
     Integer topicId = committedTopicIds.get(query.topic());
     if (topicId == null) {
       return new EventPage(List.of(), null);
@@ -1338,34 +1365,16 @@ public final class SqliteDedupStore implements DedupStore {
     long cutoff = cutoff(retention); // events expired by age are hidden before they are removed
     Reader reader = borrowReader();
     try {
-      boolean asc = query.order() == EventQuery.Order.ASC;
-      PreparedStatement q = asc ? reader.ascending : reader.descending;
+      PreparedStatement q =
+          query.order() == EventQuery.Order.ASC ? reader.ascending : reader.descending;
       q.setInt(1, topicId);
-      q.setLong(2, after >= 0 ? after : (asc ? 0 : Long.MAX_VALUE));
+      q.setLong(2, bound);
       q.setLong(3, cutoff);
-      q.setInt(4, query.limit() + 1); // one more tells whether there is a next page
-      List<StoredEvent> events = new ArrayList<>(query.limit());
-      long lastSeq = 0;
-      boolean more = false;
+      q.setInt(4, EventRows.rowLimit(query));
       // Autocommit: the read transaction ends with the result set, so checkpoints can progress.
       try (ResultSet rs = q.executeQuery()) {
-        while (rs.next()) {
-          if (events.size() == query.limit()) {
-            more = true;
-            break;
-          }
-          lastSeq = rs.getLong(1);
-          Event event =
-              new Event(
-                  query.topic(),
-                  rs.getString(2),
-                  Instant.parse(rs.getString(3)),
-                  rs.getString(4),
-                  Json.readObject(rs.getString(5)));
-          events.add(new StoredEvent(event, Instant.parse(rs.getString(6))));
-        }
+        return EventRows.readPage(query, rs);
       }
-      return new EventPage(events, more ? Cursors.encode(lastSeq) : null);
     } catch (SQLException e) {
       reader.broken = true;
       throw failure("cannot read events of topic '" + query.topic() + "' from", e);
@@ -1383,7 +1392,7 @@ public final class SqliteDedupStore implements DedupStore {
 
     Reader(Connection connection) throws SQLException {
       this.connection = connection;
-      String columns = "SELECT seq, event_id, timestamp, source, payload, received_at FROM events";
+      String columns = "SELECT " + EventRows.PAGE_COLUMNS + " FROM events";
       this.ascending =
           connection.prepareStatement(
               columns + " WHERE topic_id = ? AND seq > ? AND received_ns > ? ORDER BY seq LIMIT ?");
@@ -1433,6 +1442,26 @@ public final class SqliteDedupStore implements DedupStore {
     }
   }
 
+  /**
+   * A read of the counters on the writer's connection, so it goes through the same file and
+   * connection as the next batch; and the file must still be the one opened (see
+   * checkFileIsStillOurs).
+   */
+  @Override
+  public void probe() {
+    if (closed.get()) {
+      throw new StoreException(describe() + " is closed");
+    }
+    checkFileIsStillOurs();
+    try (ResultSet rs = transaction.executeQuery("SELECT received FROM counters")) {
+      if (!rs.next()) {
+        throw new StoreException(describe() + ": its counters row is missing");
+      }
+    } catch (SQLException e) {
+      throw failure("cannot read the counters of", e);
+    }
+  }
+
   /** Heap bytes held by the dedup index: for the benchmarks' bytes-per-key figure. */
   long indexBytes() {
     return index.bytes();
@@ -1459,7 +1488,17 @@ public final class SqliteDedupStore implements DedupStore {
       closeQuietly(reader.connection);
     }
     closeQuietly(writer);
-    closeQuietly(lockChannel); // releases the lock; the file stays so its inode stays the lock
+    unlock(file, lockChannel);
+  }
+
+  /** Deletes the lock file, while still holding the lock so no other opener has one on it. */
+  private static void unlock(Path file, FileChannel lockChannel) {
+    try {
+      Files.deleteIfExists(lockFile(file));
+    } catch (IOException e) {
+      log.warn("sqlite:{} - cannot delete {}: {}", file, lockFile(file), e.toString());
+    }
+    closeQuietly(lockChannel); // releases the lock
   }
 
   private StoreException failure(String what, Throwable e) {

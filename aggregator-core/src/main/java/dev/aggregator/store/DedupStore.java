@@ -13,10 +13,10 @@ import java.util.Optional;
  * dev.aggregator.EventAggregator}; every implementation passes the conformance suite {@code
  * DedupStoreConformanceTest} shipped in this module's test-jar.
  *
- * <p>Threads: {@link #append}, {@link #retain}, {@link #claim} and {@link #endClaim} are called by
- * one thread at a time (the aggregator's writer); {@link #events}, {@link #stats}, {@link
- * #claimStats} and {@link #nextExpiry} may be called from any thread at any time, also during an
- * append, and see only committed data.
+ * <p>Threads: {@link #append}, {@link #probe}, {@link #retain}, {@link #claim} and {@link
+ * #endClaim} are called by one thread at a time (the aggregator's writer); {@link #events}, {@link
+ * #stats}, {@link #claimStats} and {@link #nextExpiry} may be called from any thread at any time,
+ * also during an append, and see only committed data.
  *
  * <p>Claims ({@link dev.aggregator.ConsumerGuard}) are kept apart from the events: a claim is a row
  * of its own, never an event, so that {@link #append}, reads and counters do not change for them
@@ -143,10 +143,24 @@ public interface DedupStore extends AutoCloseable {
   /** The counters and topics as of the last committed append. */
   StoreStats stats();
 
+  /**
+   * Checks that the store answers now, with a real round trip to where its data lives (a read on
+   * its connection, a query to its database), bounded in time by the store. The aggregator's writer
+   * calls it, like {@link #append}, when it has committed nothing for a while, and reports the
+   * store unhealthy while it fails: an empty {@link #append} may not reach the database at all.
+   *
+   * @throws dev.aggregator.StoreException naming the store and the reason if it does not answer, or
+   *     is closed
+   */
+  void probe();
+
   /** What this store is and where its data lives, for logs and error messages. */
   String describe();
 
-  /** Releases the store's resources. Idempotent. */
+  /**
+   * Releases the store's resources. Idempotent. Afterwards {@link #append} and {@link #probe} throw
+   * a {@link dev.aggregator.StoreException} saying the store is closed.
+   */
   @Override
   void close();
 }

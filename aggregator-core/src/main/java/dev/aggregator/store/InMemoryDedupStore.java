@@ -6,9 +6,8 @@ import dev.aggregator.Event;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
+import dev.aggregator.StoreException;
 import dev.aggregator.StoredEvent;
-import dev.aggregator.internal.Cursors;
-import dev.aggregator.internal.EpochNanos;
 import dev.aggregator.internal.Json;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -70,6 +69,7 @@ public final class InMemoryDedupStore implements DedupStore {
   private long duplicates;
   private long expired;
   private long conflicts;
+  private volatile boolean closed;
 
   /** An empty store. */
   public InMemoryDedupStore() {}
@@ -81,6 +81,7 @@ public final class InMemoryDedupStore implements DedupStore {
 
   @Override
   public List<Outcome> append(List<PendingEvent> batch) {
+    checkOpen();
     List<Outcome> outcomes = new ArrayList<>(batch.size());
     List<Integer> conflicting = new ArrayList<>(0);
     Retention r = retention;
@@ -108,7 +109,7 @@ public final class InMemoryDedupStore implements DedupStore {
                 e.timestamp(),
                 e.source(),
                 Json.readObject(e.payloadJson()));
-        lastReceivedNanos = Math.max(lastReceivedNanos, EpochNanos.of(e.receivedAt()));
+        lastReceivedNanos = Math.max(lastReceivedNanos, EventRows.epochNanos(e.receivedAt()));
         Row row =
             new Row(
                 nextSeq++,
@@ -143,7 +144,7 @@ public final class InMemoryDedupStore implements DedupStore {
 
   /** Events received at or before the returned time have expired by age; MIN_VALUE: none. */
   private static long cutoff(Retention r) {
-    return r == null ? Long.MIN_VALUE : EpochNanos.of(r.expiredUpTo(r.clock().instant()));
+    return EventRows.expiredUpToNanos(r);
   }
 
   @Override
@@ -222,7 +223,7 @@ public final class InMemoryDedupStore implements DedupStore {
       if (!r.limitsAge()) {
         return Optional.empty();
       }
-      return Optional.of(r.expiresAt(EpochNanos.toInstant(order.peekFirst().receivedNanos())));
+      return Optional.of(r.expiresAt(EventRows.ofEpochNanos(order.peekFirst().receivedNanos())));
     } finally {
       lock.readLock().unlock();
     }
@@ -230,7 +231,7 @@ public final class InMemoryDedupStore implements DedupStore {
 
   @Override
   public EventPage events(EventQuery query) {
-    long after = query.after() == null ? -1 : Cursors.decode(query.after());
+    long after = query.after() == null ? -1 : EventRows.seqOf(query.after());
     boolean asc = query.order() == EventQuery.Order.ASC;
     long cutoff = cutoff(retention);
     lock.readLock().lock();
@@ -259,7 +260,7 @@ public final class InMemoryDedupStore implements DedupStore {
         page.add(rows.get(i).event());
       }
       boolean more = i >= first && i < rows.size();
-      String next = more ? Cursors.encode(rows.get(i - step).seq()) : null;
+      String next = more ? EventRows.cursor(rows.get(i - step).seq()) : null;
       return new EventPage(page, next);
     } finally {
       lock.readLock().unlock();
@@ -300,6 +301,21 @@ public final class InMemoryDedupStore implements DedupStore {
     return "in-memory store";
   }
 
+  /** Fails only once closed: there is nothing else to reach. */
   @Override
-  public void close() {}
+  public void probe() {
+    checkOpen();
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new StoreException(describe() + " is closed");
+    }
+  }
+
+  /** From now on appends and probes fail; what is stored can still be read. */
+  @Override
+  public void close() {
+    closed = true;
+  }
 }

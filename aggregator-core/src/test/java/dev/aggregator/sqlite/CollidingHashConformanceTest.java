@@ -24,4 +24,10 @@ class CollidingHashConformanceTest extends DurableDedupStoreConformanceTest {
   protected DedupStore openSameStore() {
     return openEmptyStore();
   }
+
+  @Override
+  protected boolean failAppendsOf(String eventId) throws Exception {
+    SqliteDedupStoreConformanceTest.failInserts(dir.resolve("colliding.db"), eventId);
+    return true;
+  }
 }

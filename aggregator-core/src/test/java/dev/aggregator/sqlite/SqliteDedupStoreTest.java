@@ -1,6 +1,7 @@
 package dev.aggregator.sqlite;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,16 +9,17 @@ import dev.aggregator.Outcome;
 import dev.aggregator.StoreException;
 import dev.aggregator.store.PendingEvent;
 import dev.aggregator.store.StoreStats;
+import dev.aggregator.testing.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -188,10 +190,54 @@ class SqliteDedupStoreTest {
   }
 
   @Test
-  void lockFile_isBesideTheDatabase() {
+  void probe_databaseFileDeleted_failsNamingTheFile_succeedsOnceItIsBack() throws Exception {
+    Path db = dir.resolve("probed.db");
+    Path rescue = dir.resolve("rescue.db");
+    try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
+      store.append(List.of(event("t", "1")));
+      store.probe();
+      Files.createLink(rescue, db);
+      Files.delete(db);
+      StoreException e = assertThrows(StoreException.class, store::probe);
+      assertTrue(
+          e.getMessage().contains("probed.db") && e.getMessage().contains("deleted"),
+          e.getMessage());
+      Files.createLink(db, rescue);
+      store.probe();
+    }
+  }
+
+  @Test
+  void lockFile_besideTheDatabaseWhileOpen_deletedOnClose() {
     Path db = dir.resolve("x.db");
-    SqliteDedupStore.open(db).close();
-    assertTrue(Files.exists(dir.resolve("x.db.lock")));
+    Path lock = dir.resolve("x.db.lock");
+    SqliteDedupStore store = SqliteDedupStore.open(db);
+    assertTrue(Files.exists(lock));
+    store.close();
+    assertFalse(Files.exists(lock), "close() left the lock file behind");
+    store.close(); // idempotent: nothing to delete, nothing thrown
+    SqliteDedupStore.open(db).close(); // and a later open takes the lock again
+    assertFalse(Files.exists(lock));
+  }
+
+  @Test
+  void lockFile_leftByACrash_isTakenOver_andDeletedOnClose() throws Exception {
+    Path db = dir.resolve("crashed.db");
+    Path lock = dir.resolve("crashed.db.lock");
+    Files.writeString(lock, "pid 1 left behind\n"); // unlocked: its owner is gone
+    try (SqliteDedupStore store = SqliteDedupStore.open(db)) {
+      assertEquals(List.of(Outcome.ACCEPTED), store.append(List.of(event("t", "1"))));
+      assertTrue(Files.readString(lock).startsWith("pid " + ProcessHandle.current().pid()));
+    }
+    assertFalse(Files.exists(lock));
+  }
+
+  @Test
+  void lockFile_openFails_isDeletedToo() throws Exception {
+    Path db = dir.resolve("notadb.db");
+    Files.writeString(db, "this is not an SQLite database, but long enough to be read as one");
+    assertThrows(StoreException.class, () -> SqliteDedupStore.open(db));
+    assertFalse(Files.exists(dir.resolve("notadb.db.lock")));
   }
 
   @Test
@@ -211,13 +257,11 @@ class SqliteDedupStoreTest {
       assertEquals(threadsBefore + 1, checkpointThreads());
       // Only a checkpoint moves pages from the WAL into the database file; the writer's own
       // automatic one would not run before 40 MB, so this is the background thread's doing.
-      long deadline = System.nanoTime() + 10_000_000_000L;
-      while (Files.size(db) < sizeAtOpen + 1_500_000 && System.nanoTime() < deadline) {
-        LockSupport.parkNanos(10_000_000L);
-      }
-      assertTrue(
-          Files.size(db) >= sizeAtOpen + 1_500_000,
-          "database file still " + Files.size(db) + " bytes: the WAL was not checkpointed");
+      Await.value(
+          "the WAL checkpointed into the database file (its size)",
+          Duration.ofSeconds(10),
+          () -> Files.size(db),
+          size -> size >= sizeAtOpen + 1_500_000);
     }
     assertEquals(threadsBefore, checkpointThreads(), "close() left the checkpoint thread running");
   }

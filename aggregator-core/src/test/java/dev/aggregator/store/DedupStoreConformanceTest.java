@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,14 +14,20 @@ import dev.aggregator.ClaimStats;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
+import dev.aggregator.StoreException;
 import dev.aggregator.StoredEvent;
+import dev.aggregator.testing.Await;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
@@ -51,6 +58,16 @@ public abstract class DedupStoreConformanceTest {
   protected abstract DedupStore openEmptyStore() throws Exception;
 
   protected DedupStore store;
+
+  /**
+   * Makes every later append that holds an event with id {@code eventId} fail inside its
+   * transaction, after the batch's earlier events and topics were written (a trigger, say), for the
+   * test that a failed batch is rolled back whole. Returns false, and that test is skipped, for a
+   * store that cannot be made to (the default).
+   */
+  protected boolean failAppendsOf(String eventId) throws Exception {
+    return false;
+  }
 
   @BeforeEach
   void openStore() throws Exception {
@@ -194,6 +211,94 @@ public abstract class DedupStoreConformanceTest {
     // without a separator would call the second a duplicate.
     List<Outcome> outcomes = store.append(List.of(event("ab", "c"), event("a", "bc")));
     assertEquals(List.of(Outcome.ACCEPTED, Outcome.ACCEPTED), outcomes);
+  }
+
+  @Test
+  void close_twice_isHarmless() {
+    store.close();
+    store.close();
+  }
+
+  @Test
+  void append_afterClose_failsSayingTheStoreIsClosed() {
+    store.close();
+    StoreException e =
+        assertThrows(StoreException.class, () -> store.append(List.of(event("t", "a"))));
+    assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    StoreException empty = assertThrows(StoreException.class, () -> store.append(List.of()));
+    assertTrue(empty.getMessage().contains("closed"), empty.getMessage());
+  }
+
+  @Test
+  void probe_openStore_succeeds_closedStore_failsSayingSo() {
+    store.append(List.of(event("t", "a")));
+    store.probe();
+    store.close();
+    StoreException e = assertThrows(StoreException.class, store::probe);
+    assertTrue(e.getMessage().contains("closed"), e.getMessage());
+  }
+
+  @Test
+  void append_batchFailingInsideItsTransaction_isRolledBackWhole() throws Exception {
+    store.append(List.of(event("t", "before")));
+    StoreStats before = store.stats();
+    assumeTrue(failAppendsOf("poison"), "this store cannot be made to fail inside an append");
+    List<PendingEvent> batch =
+        List.of(event("t", "x1"), event("new", "x2"), event("t", "before"), event("t", "poison"));
+
+    assertThrows(StoreException.class, () -> store.append(batch));
+    assertEquals(before, store.stats(), "counters of a failed batch");
+    assertEquals(List.of("before"), readable("t"));
+    assertEquals(List.of(), readable("new"));
+
+    assertEquals(
+        List.of(Outcome.ACCEPTED, Outcome.ACCEPTED, Outcome.DUPLICATE),
+        store.append(batch.subList(0, 3)),
+        "keys of the failed batch must still be new");
+    assertCountersExact();
+  }
+
+  @Test
+  void events_readWhileAppending_seeWholeBatchesOnly() throws Exception {
+    int batches = 50;
+    int size = 10;
+    AtomicBoolean appending = new AtomicBoolean(true);
+    List<Integer> seen = Collections.synchronizedList(new ArrayList<>());
+    CompletableFuture<Void> reader =
+        CompletableFuture.runAsync(
+            () -> {
+              do {
+                // One page holds every event, so each read is one snapshot.
+                EventQuery all = EventQuery.topic("t").limit(EventQuery.MAX_LIMIT);
+                int n = store.events(all).events().size();
+                long received = store.stats().received();
+                assertEquals(0, received % size, "stats mid-batch: " + received);
+                seen.add(n);
+              } while (appending.get());
+            });
+    try {
+      for (int b = 0; b < batches; b++) {
+        if (b % 10 == 0) { // now and then, let the reader catch up, so the two overlap
+          int reads = seen.size();
+          Await.until("another read", Duration.ofSeconds(10), () -> seen.size() > reads);
+        }
+        List<PendingEvent> batch = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+          batch.add(event("t", b + "-" + i));
+        }
+        store.append(batch);
+      }
+    } finally {
+      appending.set(false);
+    }
+    reader.get(30, TimeUnit.SECONDS);
+    List<Integer> reads = List.copyOf(seen);
+    for (int k = 0; k < reads.size(); k++) {
+      assertEquals(0, reads.get(k) % size, "a read saw part of a batch: " + reads);
+      assertTrue(k == 0 || reads.get(k) >= reads.get(k - 1), "a read went back: " + reads);
+    }
+    assertTrue(reads.size() >= batches / 10, "reads: " + reads.size());
+    assertEquals(batches * size, readable("t").size());
   }
 
   @Test

@@ -30,6 +30,22 @@ public abstract class DurableDedupStoreConformanceTest extends DedupStoreConform
   }
 
   @Test
+  void reopen_afterClose_keepsEventsAndCounters_takesNewAppends() throws Exception {
+    store.append(List.of(event("t", "a"), event("u", "b"), event("t", "a")));
+    StoreStats before = assertCountersExact();
+    store.close();
+    store.close();
+    store = openSameStore();
+    store.probe();
+    assertEquals(before, assertCountersExact());
+    assertEquals(List.of("a"), readable("t"));
+    assertEquals(
+        List.of(Outcome.DUPLICATE, Outcome.ACCEPTED),
+        store.append(List.of(event("u", "b"), event("u", "c"))));
+    assertEquals(5, assertCountersExact().received());
+  }
+
+  @Test
   void restart_insideTheWindow_keysStayDuplicates_pastIt_acceptedAgain() throws Exception {
     Retention retention = new Retention(AGE, Long.MAX_VALUE, clock);
     store.retain(retention);

@@ -62,6 +62,11 @@ public class ForwardingDedupStore implements DedupStore {
   }
 
   @Override
+  public void probe() {
+    delegate.probe();
+  }
+
+  @Override
   public String describe() {
     return "forwarding:" + delegate.describe();
   }

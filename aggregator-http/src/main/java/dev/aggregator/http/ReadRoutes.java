@@ -202,10 +202,11 @@ final class ReadRoutes {
     if (reason == null && closing.getAsBoolean()) {
       reason = "the server is shutting down";
     }
-    AggregatorStats s = aggregator.stats();
+    // Never aggregator.stats(): it may wait for the store, and /health must answer whatever the
+    // store does.
     body.put("status", reason == null ? "healthy" : "unhealthy");
-    body.put("consumer_running", s.writerRunning());
-    body.put("queue_size", s.queueSize());
+    body.put("consumer_running", health.writerRunning());
+    body.put("queue_size", health.queueSize());
     body.put("timestamp", EventJson.formatTimestamp(Instant.now()));
     if (reason != null) {
       body.put("reason", Errors.withoutDirectories(reason));

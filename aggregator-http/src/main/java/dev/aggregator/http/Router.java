@@ -187,7 +187,10 @@ final class Router implements RequestHandler {
     return routes.containsKey(key) || ui.serves(path) ? key : "unmatched";
   }
 
-  /** Once the answer is there: hands it to the transport, then logs and counts the request. */
+  /**
+   * Once the answer is there: counts the request, hands the answer to the transport, then logs it.
+   * Counted before it is sent, so that a client that has its answer finds it in the metrics.
+   */
   private void finish(
       String method,
       String path,
@@ -201,11 +204,11 @@ final class Router implements RequestHandler {
               failure == null
                   ? response
                   : errors.toResponse(unwrap(failure), method, path, requestId);
+          long nanos = System.nanoTime() - start;
+          metrics.request(routeLabel(path), method, r.status(), nanos);
           try {
             out.send(r, requestId);
           } finally {
-            long nanos = System.nanoTime() - start;
-            metrics.request(routeLabel(path), method, r.status(), nanos);
             if (requestLog.isInfoEnabled()) {
               requestLog.info(
                   "REQUEST: {} {} - STATUS: {} - DURATION: {}ms - ID: {}",

@@ -2,13 +2,20 @@ package dev.aggregator.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.aggregator.sqlite.SqliteDedupStore;
+import dev.aggregator.store.DedupStore;
+import dev.aggregator.store.ForwardingDedupStore;
+import dev.aggregator.store.InMemoryDedupStore;
+import dev.aggregator.store.StoreStats;
 import dev.aggregator.testing.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,6 +58,38 @@ class StoreFaultHttpTest {
       TestServer.Reply stats = t.get("/stats");
       assertEquals(2, stats.json().get("unique_processed").asLong());
       assertEquals(2, stats.json().get("received").asLong());
+    }
+  }
+
+  @Test
+  void health_whileTheStoreHangs_answersFromState() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicBoolean hang = new AtomicBoolean();
+    DedupStore store =
+        new ForwardingDedupStore(new InMemoryDedupStore()) {
+          @Override
+          public StoreStats stats() {
+            if (hang.get()) {
+              try {
+                release.await(); // a database whose connection was cut, until released
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+            return super.stats();
+          }
+        };
+    try (TestServer t = new TestServer(store)) {
+      hang.set(true);
+      try {
+        TestServer.Reply health =
+            assertTimeoutPreemptively(Duration.ofSeconds(5), () -> t.get("/health"));
+        assertEquals(200, health.status(), health.text());
+        assertTrue(health.json().get("consumer_running").asBoolean());
+        assertEquals(0, health.json().get("queue_size").asInt());
+      } finally {
+        release.countDown();
+      }
     }
   }
 

@@ -10,15 +10,11 @@ import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
 import dev.aggregator.PublishResult;
 import dev.aggregator.StoreException;
-import dev.aggregator.StoredEvent;
-import dev.aggregator.internal.Cursors;
-import dev.aggregator.internal.EpochNanos;
 import dev.aggregator.internal.EventValidator;
-import dev.aggregator.internal.IsoTimestamps;
-import dev.aggregator.internal.Json;
 import dev.aggregator.store.AppendResult;
 import dev.aggregator.store.ClaimState;
 import dev.aggregator.store.DedupStore;
+import dev.aggregator.store.EventRows;
 import dev.aggregator.store.PendingEvent;
 import dev.aggregator.store.Retention;
 import dev.aggregator.store.StoreStats;
@@ -184,6 +180,9 @@ public final class PostgresDedupStore implements DedupStore {
 
   /** The schema used when neither the URL nor the builder names one. */
   public static final String DEFAULT_SCHEMA = "aggregator";
+
+  /** How long a probe's query may take. */
+  private static final int PROBE_TIMEOUT_SECONDS = 2;
 
   /** Rows per INSERT statement: bounds the size of one parameter array, not the transaction. */
   private static final int INSERT_CHUNK = 1000;
@@ -412,7 +411,9 @@ public final class PostgresDedupStore implements DedupStore {
             + " payload_conflicts = payload_conflicts + ?, last_received_ns = ?,"
             + " expired_below = ? WHERE id = 1";
     String columns =
-        "SELECT seq, event_id, timestamp, source, payload, received_at FROM "
+        "SELECT "
+            + EventRows.PAGE_COLUMNS
+            + " FROM "
             + s
             + "events WHERE topic_id = (SELECT id FROM "
             + s
@@ -625,8 +626,8 @@ public final class PostgresDedupStore implements DedupStore {
           ps.setString(1, topic);
           ps.setString(2, eventId);
           ps.setString(3, token);
-          ps.setLong(4, EpochNanos.of(leaseExpiresAt));
-          ps.setLong(5, EpochNanos.of(now));
+          ps.setLong(4, EventRows.epochNanos(leaseExpiresAt));
+          ps.setLong(5, EventRows.epochNanos(now));
           try (ResultSet rs = ps.executeQuery()) {
             if (rs.next()) {
               tookOver = rs.getBoolean(1);
@@ -662,7 +663,7 @@ public final class PostgresDedupStore implements DedupStore {
               }
               long until = rs.getLong(1);
               c.rollback();
-              return new ClaimState(Claim.Status.IN_PROGRESS, EpochNanos.toInstant(until));
+              return new ClaimState(Claim.Status.IN_PROGRESS, EventRows.ofEpochNanos(until));
             }
           }
         }
@@ -826,7 +827,7 @@ public final class PostgresDedupStore implements DedupStore {
         "ALTER TABLE "
             + s
             + "events ADD COLUMN received_ns bigint NOT NULL DEFAULT "
-            + EpochNanos.of(Instant.now()));
+            + EventRows.epochNanos(Instant.now()));
     st.execute(
         "UPDATE "
             + s
@@ -909,7 +910,7 @@ public final class PostgresDedupStore implements DedupStore {
 
   /** Events whose received_ns is at or below this have expired by age; MIN_VALUE: none. */
   private static long cutoff(Retention r) {
-    return r == null ? Long.MIN_VALUE : EpochNanos.of(r.expiredUpTo(r.clock().instant()));
+    return EventRows.expiredUpToNanos(r);
   }
 
   /** The state of one append's transaction, shared by its steps. */
@@ -1295,7 +1296,7 @@ public final class PostgresDedupStore implements DedupStore {
     if (!r.limitsAge()) {
       return Optional.empty();
     }
-    return Optional.of(r.expiresAt(EpochNanos.toInstant(v.oldestReceivedNs())));
+    return Optional.of(r.expiresAt(EventRows.ofEpochNanos(v.oldestReceivedNs())));
   }
 
   /** Inserts the batch's unknown topics in first-seen order and reads back their ids. */
@@ -1344,12 +1345,12 @@ public final class PostgresDedupStore implements DedupStore {
       topic[k] = tid;
       namesById.put(tid, e.topic());
       id[k] = e.eventId();
-      ts[k] = IsoTimestamps.format(e.timestamp());
+      ts[k] = EventRows.timestamp(e.timestamp());
       source[k] = e.source();
       payload[k] = e.payloadJson();
-      received[k] = IsoTimestamps.format(e.receivedAt());
+      received[k] = EventRows.timestamp(e.receivedAt());
       // Never below an earlier claim's: the rows expire in seq order (see the design notes).
-      w.lastReceivedNs = Math.max(w.lastReceivedNs, EpochNanos.of(e.receivedAt()));
+      w.lastReceivedNs = Math.max(w.lastReceivedNs, EventRows.epochNanos(e.receivedAt()));
       receivedNs[k] = w.lastReceivedNs;
       outcomes[chunk.get(k)] = Outcome.DUPLICATE; // until its key comes back
     }
@@ -1389,35 +1390,17 @@ public final class PostgresDedupStore implements DedupStore {
 
   @Override
   public EventPage events(EventQuery query) {
-    long after = query.after() == null ? -1 : Cursors.decode(query.after());
+    long bound = EventRows.seqBound(query);
     boolean asc = query.order() == EventQuery.Order.ASC;
     try (Connection c = pool.getConnection();
         PreparedStatement ps = c.prepareStatement(asc ? selectAscending : selectDescending)) {
       ps.setString(1, query.topic());
-      ps.setLong(2, after >= 0 ? after : (asc ? 0 : Long.MAX_VALUE));
+      ps.setLong(2, bound);
       ps.setLong(3, cutoff(retention));
-      ps.setInt(4, query.limit() + 1); // one more tells whether there is a next page
-      List<StoredEvent> events = new ArrayList<>(query.limit());
-      long lastSeq = 0;
-      boolean more = false;
+      ps.setInt(4, EventRows.rowLimit(query));
       try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          if (events.size() == query.limit()) {
-            more = true;
-            break;
-          }
-          lastSeq = rs.getLong(1);
-          Event event =
-              new Event(
-                  query.topic(),
-                  rs.getString(2),
-                  Instant.parse(rs.getString(3)),
-                  rs.getString(4),
-                  Json.readObject(rs.getString(5)));
-          events.add(new StoredEvent(event, Instant.parse(rs.getString(6))));
-        }
+        return EventRows.readPage(query, rs);
       }
-      return new EventPage(events, more ? Cursors.encode(lastSeq) : null);
     } catch (SQLException e) {
       throw failure("cannot read events of topic '" + query.topic() + "' from", e);
     }
@@ -1449,6 +1432,26 @@ public final class PostgresDedupStore implements DedupStore {
       return new StoreStats(received, unique, duplicates, expired, conflicts, topics);
     } catch (SQLException e) {
       throw failure("cannot read the counters of", e);
+    }
+  }
+
+  /**
+   * A round trip to the database on a pooled connection, which the pool has checked or opened:
+   * {@code SELECT 1}, cancelled by the driver after {@value #PROBE_TIMEOUT_SECONDS} seconds.
+   */
+  @Override
+  public void probe() {
+    if (closed.get()) {
+      throw new StoreException(describe() + " is closed");
+    }
+    try (Connection c = pool.getConnection();
+        Statement st = c.createStatement()) {
+      st.setQueryTimeout(PROBE_TIMEOUT_SECONDS);
+      try (ResultSet rs = st.executeQuery("SELECT 1")) {
+        rs.next();
+      }
+    } catch (SQLException e) {
+      throw failure("cannot reach", e);
     }
   }
 

@@ -9,7 +9,9 @@ import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
 import dev.aggregator.StoredEvent;
 import dev.aggregator.store.PendingEvent;
+import dev.aggregator.testing.Await;
 import dev.aggregator.testing.RequiresPostgres;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,10 +85,10 @@ class PostgresCursorOrderTest {
 
     // Either B blocks on A's lock (the design) or it commits on its own (a design that lets
     // B's rows become visible before A's lower seqs).
-    long deadline = System.currentTimeMillis() + DEADLINE_MS;
-    while (!bDone.isDone() && !bWaitsOnALock()) {
-      assertTrue(System.currentTimeMillis() < deadline, "B neither finished nor waited on a lock");
-    }
+    Await.until(
+        "B to finish or to wait on a lock",
+        Duration.ofMillis(DEADLINE_MS),
+        () -> bDone.isDone() || bWaitsOnALock());
     List<String> seen = new ArrayList<>(readFrom(reader, cursor));
     assertEquals(
         List.of(),

@@ -24,6 +24,26 @@ class PostgresDedupStoreConformanceTest extends DurableDedupStoreConformanceTest
     return PostgresDedupStore.builder(PostgresTestDatabase.URL).schema(schema).open();
   }
 
+  /** A trigger raises an error on the insert of that event. */
+  @Override
+  protected boolean failAppendsOf(String eventId) {
+    String s = "\"" + schema + "\".";
+    PostgresTestDatabase.execute(
+        "CREATE FUNCTION "
+            + s
+            + "fail_append() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            + " IF NEW.event_id = '"
+            + eventId
+            + "' THEN RAISE EXCEPTION 'failed by the test'; END IF; RETURN NEW; END $$");
+    PostgresTestDatabase.execute(
+        "CREATE TRIGGER fail_append BEFORE INSERT ON "
+            + s
+            + "events FOR EACH ROW EXECUTE FUNCTION "
+            + s
+            + "fail_append()");
+    return true;
+  }
+
   @AfterEach
   void dropSchema() {
     store.close();

@@ -42,7 +42,6 @@ public final class Main implements Callable<Integer> {
 
   /** Runs the server until SIGTERM or Ctrl-C. */
   public static void main(String[] args) {
-    Preload.start();
     CommandLine cli = new CommandLine(new Main());
     cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setParameterExceptionHandler(
@@ -68,6 +67,9 @@ public final class Main implements Callable<Integer> {
       // Before the first logger exists: logback.xml reads these when it configures itself.
       System.setProperty("aggregator.log.file", options.logFile.toString());
       System.setProperty("aggregator.log.level", options.logLevel);
+      // Only now: what it loads may log (sqlite-jdbc does, through SLF4J), and the first log
+      // line configures logback, which must see the two properties above.
+      Preload.start();
       if (options.port != 0) {
         checkPortFree(); // the common mistake, caught before the database is opened
       }

@@ -3,11 +3,11 @@ package dev.aggregator.server;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * Start-up in parallel: while the main thread reads the options and configures the logging, a
- * second thread loads what the server needs next (SQLite's native library, Jackson), so the first
- * request is answered sooner on a machine with more than one core. It only loads and initializes
- * classes and libraries the server loads anyway; nothing it does is kept. (Not the JDK HTTP server:
- * it reads its settings once, when its first server is created, and the transport sets them just
+ * Start-up in parallel: while the main thread configures the logging and opens the store, a second
+ * thread loads what the server needs next (SQLite's native library, Jackson), so the first request
+ * is answered sooner on a machine with more than one core. It only loads and initializes classes
+ * and libraries the server loads anyway; nothing it does is kept. (Not the JDK HTTP server: it
+ * reads its settings once, when its first server is created, and the transport sets them just
  * before.)
  */
 final class Preload {

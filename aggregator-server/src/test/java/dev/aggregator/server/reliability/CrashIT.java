@@ -1,6 +1,7 @@
 package dev.aggregator.server.reliability;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -129,6 +130,7 @@ class CrashIT {
         String out = child.output();
         assertEquals(0, status, out);
         assertTrue(out.contains("all committed"), out);
+        assertFalse(Files.exists(Path.of(db + ".lock")), "a clean stop left the lock file behind");
       }
     }
 
