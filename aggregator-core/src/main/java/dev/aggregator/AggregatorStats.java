@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * An immutable snapshot of the aggregator's counters.
@@ -35,6 +36,7 @@ import java.util.Map;
  * @param startedAt when this aggregator started
  * @param uptime how long it has been running
  * @param writerRunning whether the writer thread is alive
+ * @param claims the counters of {@link ConsumerGuard} claims, durable like the event counters
  */
 public record AggregatorStats(
     long received,
@@ -51,11 +53,49 @@ public record AggregatorStats(
     long batchesFailed,
     Instant startedAt,
     Duration uptime,
-    boolean writerRunning) {
+    boolean writerRunning,
+    ClaimStats claims) {
 
   /** Copies the topic counts, keeping their first-seen order. */
   public AggregatorStats {
     topicCounts = Collections.unmodifiableMap(new LinkedHashMap<>(topicCounts));
+    Objects.requireNonNull(claims, "claims");
+  }
+
+  /** A snapshot of an aggregator whose store has never seen a claim. */
+  public AggregatorStats(
+      long received,
+      long uniqueProcessed,
+      long duplicateDropped,
+      long expired,
+      long payloadConflicts,
+      Map<String, Long> topicCounts,
+      int queueSize,
+      int queueCapacity,
+      long batchesCommitted,
+      long batchedEvents,
+      int largestBatch,
+      long batchesFailed,
+      Instant startedAt,
+      Duration uptime,
+      boolean writerRunning) {
+    this(
+        received,
+        uniqueProcessed,
+        duplicateDropped,
+        expired,
+        payloadConflicts,
+        topicCounts,
+        queueSize,
+        queueCapacity,
+        batchesCommitted,
+        batchedEvents,
+        largestBatch,
+        batchesFailed,
+        startedAt,
+        uptime,
+        writerRunning,
+        ClaimStats.NONE);
   }
 
   /** A snapshot of a store that has never removed an event nor seen a conflict. */

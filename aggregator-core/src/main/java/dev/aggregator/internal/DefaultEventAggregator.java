@@ -2,6 +2,7 @@ package dev.aggregator.internal;
 
 import dev.aggregator.AggregatorClosedException;
 import dev.aggregator.AggregatorStats;
+import dev.aggregator.ClaimStats;
 import dev.aggregator.Event;
 import dev.aggregator.EventAggregator;
 import dev.aggregator.EventPage;
@@ -13,6 +14,7 @@ import dev.aggregator.PublishResult;
 import dev.aggregator.QueueFullException;
 import dev.aggregator.StoreException;
 import dev.aggregator.store.AppendResult;
+import dev.aggregator.store.ClaimState;
 import dev.aggregator.store.DedupStore;
 import dev.aggregator.store.PendingEvent;
 import dev.aggregator.store.Retention;
@@ -89,13 +91,25 @@ import org.slf4j.LoggerFactory;
  * AppendResult); this class hands each caller the indexes of its own, and logs one WARN line per
  * conflict, at most 10 a second (ConflictWarnings), so a publisher retrying with changed payloads
  * is heard without flooding the log.
+ *
+ * Claims (ConsumerGuard). A claim or the end of one is a Request without events that carries a
+ * task: it is queued like a publish, so it is decided by the writer, in queue order, in a
+ * transaction of its own (DedupStore.claim/endClaim), and its future completes after that commit:
+ * a claim is durable before the guard runs the handler. A task never joins a batch: the writer
+ * runs it between batches, so appends keep their one-transaction-per-batch shape. A failed claim
+ * fails only its caller; health stays what the appends say.
  */
 /** The aggregator behind {@link EventAggregator#builder()}; see the design notes above. */
-public final class DefaultEventAggregator implements EventAggregator {
+public final class DefaultEventAggregator implements EventAggregator, StoreTasks {
   private static final Logger log = LoggerFactory.getLogger(DefaultEventAggregator.class);
 
-  /** One publish call on its way to the writer. */
-  private record Request(List<PendingEvent> events, CompletableFuture<PublishResult> future) {}
+  /** One publish call on its way to the writer, or a store task (a claim) with no events. */
+  private record Request(
+      List<PendingEvent> events, CompletableFuture<PublishResult> future, Runnable task) {
+    Request(List<PendingEvent> events, CompletableFuture<PublishResult> future) {
+      this(events, future, null);
+    }
+  }
 
   /** No call of the writer into the store is running. */
   private static final long NO_STORE_CALL = Long.MIN_VALUE;
@@ -135,6 +149,7 @@ public final class DefaultEventAggregator implements EventAggregator {
   private volatile long storeCallSince = NO_STORE_CALL;
   // The store's counters as it was closed; stats() answers from them after close().
   private volatile StoreStats finalStats;
+  private volatile ClaimStats finalClaimStats;
 
   /**
    * Starts an aggregator on an open store; see {@link EventAggregator.Builder}.
@@ -215,6 +230,58 @@ public final class DefaultEventAggregator implements EventAggregator {
   }
 
   @Override
+  public CompletableFuture<ClaimState> claim(
+      String topic, String eventId, String token, Duration lease) {
+    return onWriter(
+        () -> {
+          Instant now = clock.instant();
+          return store.claim(topic, eventId, token, now, now.plus(lease));
+        });
+  }
+
+  @Override
+  public CompletableFuture<Boolean> endClaim(
+      String topic, String eventId, String token, boolean confirmed) {
+    return onWriter(() -> store.endClaim(topic, eventId, token, confirmed));
+  }
+
+  @Override
+  public void validate(Event event) {
+    validator.prepare(List.of(event), clock.instant());
+  }
+
+  @Override
+  public Clock clock() {
+    return clock;
+  }
+
+  /** Queues {@code work} for the writer thread, which runs it between batches. */
+  private <T> CompletableFuture<T> onWriter(Supplier<T> work) {
+    CompletableFuture<T> future = new CompletableFuture<>();
+    Runnable task =
+        () -> {
+          try {
+            future.complete(work.get());
+          } catch (RuntimeException | Error e) {
+            future.completeExceptionally(
+                e instanceof StoreException || e instanceof UnsupportedOperationException
+                    ? e
+                    : new StoreException(store.describe() + ": a claim failed: " + e, e));
+          }
+        };
+    admission.readLock().lock();
+    try {
+      if (closed) {
+        throw new AggregatorClosedException("aggregator is closed: " + store.describe());
+      }
+      queue.add(new Request(List.of(), null, task));
+    } finally {
+      admission.readLock().unlock();
+    }
+    return future;
+  }
+
+  @Override
   public EventPage events(EventQuery query) {
     return store.events(query);
   }
@@ -223,6 +290,8 @@ public final class DefaultEventAggregator implements EventAggregator {
   public AggregatorStats stats() {
     StoreStats last = finalStats;
     StoreStats s = last != null ? last : store.stats();
+    ClaimStats lastClaims = finalClaimStats;
+    ClaimStats claims = lastClaims != null ? lastClaims : store.claimStats();
     Instant now = clock.instant();
     return new AggregatorStats(
         s.received(),
@@ -239,7 +308,8 @@ public final class DefaultEventAggregator implements EventAggregator {
         batchesFailed,
         startedAt,
         Duration.between(startedAt, now),
-        writer.isAlive());
+        writer.isAlive(),
+        claims);
   }
 
   @Override
@@ -299,7 +369,9 @@ public final class DefaultEventAggregator implements EventAggregator {
     }
     try {
       // A remote store (PostgreSQL) cannot answer once closed: keep its last counters for stats().
-      finalStats = store.stats();
+      StoreStats lastStats = store.stats();
+      finalClaimStats = store.claimStats();
+      finalStats = lastStats;
     } catch (RuntimeException e) {
       log.warn("{} - cannot read the counters before closing: {}", store.describe(), e.toString());
     }
@@ -325,6 +397,10 @@ public final class DefaultEventAggregator implements EventAggregator {
         if (first == STOP) {
           break;
         }
+        if (first.task != null) {
+          first.task.run();
+          continue;
+        }
         batch.add(first);
         int size = first.events.size();
         long deadline = System.nanoTime() + maxBatchDelayNanos;
@@ -337,7 +413,7 @@ public final class DefaultEventAggregator implements EventAggregator {
             stopping = true;
             break;
           }
-          if (size + next.events.size() > maxBatchSize) {
+          if (next.task != null || size + next.events.size() > maxBatchSize) {
             carry = next;
             break;
           }

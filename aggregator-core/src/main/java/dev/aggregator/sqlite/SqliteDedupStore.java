@@ -1,5 +1,7 @@
 package dev.aggregator.sqlite;
 
+import dev.aggregator.Claim;
+import dev.aggregator.ClaimStats;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
@@ -7,6 +9,7 @@ import dev.aggregator.StoreException;
 import dev.aggregator.StoredEvent;
 import dev.aggregator.internal.IsoTimestamps;
 import dev.aggregator.store.AppendResult;
+import dev.aggregator.store.ClaimState;
 import dev.aggregator.store.DedupStore;
 import dev.aggregator.store.EventRows;
 import dev.aggregator.store.PendingEvent;
@@ -148,6 +151,15 @@ import org.sqlite.SQLiteException;
  * or FULL (fsync per commit, survives power loss); busy_timeout so a checkpoint by another
  * connection waits instead of failing; a 64 MiB page cache for the B-tree interiors of large stores.
  *
+ * Claims (ConsumerGuard) live in a table of their own, claims(topic, event_id, token,
+ * lease_until_ns) WITHOUT ROWID, with claim_counters(confirmed, released, leases_expired): append()
+ * never reads or writes them, so publishing pays nothing for claims. A claim is decided on the
+ * writer thread like an append: first whether the key is stored (the same index probe and verify
+ * read as a batch), then the claim row, in a BEGIN IMMEDIATE transaction of its own, committed
+ * before the guard runs its handler. Both tables are created if missing at open, also in a file of
+ * schema version 2 written before they existed; a reader that does not know them ignores them, so
+ * the schema version stays.
+ *
  * Schema versioning: application_id marks the file as ours, user_version is the schema version;
  * a foreign database, a newer schema or a file that is not a database fails open() with a message
  * naming the file and the reason. Version 2 (before time blocks) is upgraded at open with one
@@ -223,6 +235,12 @@ public final class SqliteDedupStore implements DedupStore {
   private final PreparedStatement extendTimeBlock;
   private final PreparedStatement deleteTimeBlocks;
   private final WalCheckpointer checkpointer;
+  // Claims: prepared once at open, used by the writer thread only.
+  private PreparedStatement selectClaim;
+  private PreparedStatement upsertClaim;
+  private PreparedStatement deleteClaim;
+  private PreparedStatement addToClaimCounters;
+  private volatile ClaimStats claimStats = ClaimStats.NONE; // as of the last commit
   private final boolean comparePayloads;
   private final boolean timeBlocksOn;
   private volatile Retention retention;
@@ -410,6 +428,7 @@ public final class SqliteDedupStore implements DedupStore {
       }
       coverUntimedEvents();
       transaction.execute("PRAGMA wal_autocheckpoint = " + WalCheckpointer.WRITER_THRESHOLD_PAGES);
+      openClaims(c);
       this.checkpointer = new WalCheckpointer(config.createConnection(url), describe());
     } catch (SQLException | IOException | RuntimeException e) {
       closeQuietly(c);
@@ -1210,6 +1229,201 @@ public final class SqliteDedupStore implements DedupStore {
                 (tid, count) -> topicCounts.merge(topicNames.get(tid), -(long) count, Long::sum));
       }
     }
+  }
+
+  /** Creates the claim tables if missing, prepares their statements and loads their counters. */
+  private void openClaims(Connection c) throws SQLException {
+    transaction.execute("BEGIN IMMEDIATE");
+    try {
+      // WITHOUT ROWID: the key is the primary key, so one B-tree holds the claims.
+      transaction.executeUpdate(
+          "CREATE TABLE IF NOT EXISTS claims (topic TEXT NOT NULL, event_id TEXT NOT NULL,"
+              + " token TEXT NOT NULL, lease_until_ns INTEGER NOT NULL,"
+              + " PRIMARY KEY (topic, event_id)) WITHOUT ROWID");
+      transaction.executeUpdate(
+          "CREATE TABLE IF NOT EXISTS claim_counters (id INTEGER PRIMARY KEY CHECK (id = 1),"
+              + " confirmed INTEGER NOT NULL, released INTEGER NOT NULL,"
+              + " leases_expired INTEGER NOT NULL)");
+      transaction.executeUpdate("INSERT OR IGNORE INTO claim_counters VALUES (1, 0, 0, 0)");
+      transaction.execute("COMMIT");
+    } catch (SQLException e) {
+      rollback();
+      throw e;
+    }
+    try (ResultSet rs =
+        transaction.executeQuery(
+            "SELECT (SELECT count(*) FROM claims), confirmed, released, leases_expired"
+                + " FROM claim_counters")) {
+      rs.next();
+      claimStats = new ClaimStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+    }
+    selectClaim =
+        c.prepareStatement(
+            "SELECT token, lease_until_ns FROM claims WHERE topic = ? AND event_id = ?");
+    upsertClaim =
+        c.prepareStatement(
+            "INSERT OR REPLACE INTO claims(topic, event_id, token, lease_until_ns)"
+                + " VALUES (?, ?, ?, ?)");
+    deleteClaim = c.prepareStatement("DELETE FROM claims WHERE topic = ? AND event_id = ?");
+    addToClaimCounters =
+        c.prepareStatement(
+            "UPDATE claim_counters SET confirmed = confirmed + ?, released = released + ?,"
+                + " leases_expired = leases_expired + ?");
+  }
+
+  @Override
+  public ClaimState claim(
+      String topic, String eventId, String token, Instant now, Instant leaseExpiresAt) {
+    if (closed.get()) {
+      throw new StoreException(describe() + " is closed");
+    }
+    // Only this thread writes: what is read here stays true until the commit below.
+    try {
+      boolean stored = isStoredNow(topic, eventId, cutoff(retention));
+      String heldBy = null;
+      long heldUntilNs = 0;
+      selectClaim.setString(1, topic);
+      selectClaim.setString(2, eventId);
+      try (ResultSet rs = selectClaim.executeQuery()) {
+        if (rs.next()) {
+          heldBy = rs.getString(1);
+          heldUntilNs = rs.getLong(2);
+        }
+      }
+      if (stored) {
+        if (heldBy != null && heldUntilNs <= EventRows.epochNanos(now)) {
+          endLeftoverClaim(topic, eventId);
+        }
+        return ClaimState.DUPLICATE;
+      }
+      if (heldBy != null && heldUntilNs > EventRows.epochNanos(now)) {
+        return new ClaimState(Claim.Status.IN_PROGRESS, EventRows.ofEpochNanos(heldUntilNs));
+      }
+      boolean expired = heldBy != null;
+      transaction.execute("BEGIN IMMEDIATE");
+      try {
+        upsertClaim.setString(1, topic);
+        upsertClaim.setString(2, eventId);
+        upsertClaim.setString(3, token);
+        upsertClaim.setLong(4, EventRows.epochNanos(leaseExpiresAt));
+        upsertClaim.executeUpdate();
+        if (expired) {
+          addClaimCounters(0, 0, 1);
+        }
+        checkFileIsStillOurs();
+        transaction.execute("COMMIT");
+      } catch (SQLException | RuntimeException e) {
+        rollback();
+        throw e;
+      }
+      ClaimStats c = claimStats;
+      claimStats =
+          new ClaimStats(
+              c.pending() + (expired ? 0 : 1),
+              c.confirmed(),
+              c.released(),
+              c.leasesExpired() + (expired ? 1 : 0));
+      return new ClaimState(Claim.Status.ACQUIRED, leaseExpiresAt);
+    } catch (SQLException e) {
+      throw failure("cannot claim a key in", e);
+    }
+  }
+
+  @Override
+  public boolean endClaim(String topic, String eventId, String token, boolean confirmed) {
+    if (closed.get()) {
+      throw new StoreException(describe() + " is closed");
+    }
+    try {
+      selectClaim.setString(1, topic);
+      selectClaim.setString(2, eventId);
+      try (ResultSet rs = selectClaim.executeQuery()) {
+        if (!rs.next() || !rs.getString(1).equals(token)) {
+          return false;
+        }
+      }
+      transaction.execute("BEGIN IMMEDIATE");
+      try {
+        deleteClaim.setString(1, topic);
+        deleteClaim.setString(2, eventId);
+        deleteClaim.executeUpdate();
+        addClaimCounters(confirmed ? 1 : 0, confirmed ? 0 : 1, 0);
+        checkFileIsStillOurs();
+        transaction.execute("COMMIT");
+      } catch (SQLException | RuntimeException e) {
+        rollback();
+        throw e;
+      }
+      ClaimStats c = claimStats;
+      claimStats =
+          new ClaimStats(
+              c.pending() - 1,
+              c.confirmed() + (confirmed ? 1 : 0),
+              c.released() + (confirmed ? 0 : 1),
+              c.leasesExpired());
+      return true;
+    } catch (SQLException e) {
+      throw failure("cannot end a claim in", e);
+    }
+  }
+
+  /**
+   * The claim of a stored key whose lease ran out: its holder published the event and died before
+   * ending the claim. Ends it as the confirmation it was, so that it leaves the pending count.
+   */
+  private void endLeftoverClaim(String topic, String eventId) throws SQLException {
+    transaction.execute("BEGIN IMMEDIATE");
+    try {
+      deleteClaim.setString(1, topic);
+      deleteClaim.setString(2, eventId);
+      deleteClaim.executeUpdate();
+      addClaimCounters(1, 0, 0);
+      checkFileIsStillOurs();
+      transaction.execute("COMMIT");
+    } catch (SQLException | RuntimeException e) {
+      rollback();
+      throw e;
+    }
+    ClaimStats c = claimStats;
+    claimStats =
+        new ClaimStats(c.pending() - 1, c.confirmed() + 1, c.released(), c.leasesExpired());
+  }
+
+  private void addClaimCounters(long confirmed, long released, long leasesExpired)
+      throws SQLException {
+    addToClaimCounters.setLong(1, confirmed);
+    addToClaimCounters.setLong(2, released);
+    addToClaimCounters.setLong(3, leasesExpired);
+    addToClaimCounters.executeUpdate();
+  }
+
+  /**
+   * Whether {@code (topic, eventId)} is stored and not expired by age at {@code cutoff}: the probe
+   * and verify read of an append, for one key.
+   */
+  private boolean isStoredNow(String topic, String eventId, long cutoff) throws SQLException {
+    Integer topicId = topicIds.get(topic);
+    if (topicId == null) {
+      return false;
+    }
+    Set<Long> candidates = new HashSet<>();
+    index.anyMatch(
+        hasher.hash(topic, eventId),
+        seq -> {
+          candidates.add(seq);
+          return false; // visit every entry with this hash
+        });
+    for (StoredKey k : readKeys(candidates).values()) {
+      if (k.topicId() == topicId && k.receivedNs() > cutoff && k.eventId().equals(eventId)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public ClaimStats claimStats() {
+    return claimStats;
   }
 
   @Override

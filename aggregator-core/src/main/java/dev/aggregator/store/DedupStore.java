@@ -1,5 +1,6 @@
 package dev.aggregator.store;
 
+import dev.aggregator.ClaimStats;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
@@ -12,9 +13,17 @@ import java.util.Optional;
  * dev.aggregator.EventAggregator}; every implementation passes the conformance suite {@code
  * DedupStoreConformanceTest} shipped in this module's test-jar.
  *
- * <p>Threads: {@link #append}, {@link #probe} and {@link #retain} are called by one thread at a
- * time (the aggregator's writer); {@link #events}, {@link #stats} and {@link #nextExpiry} may be
- * called from any thread at any time, also during an append, and see only committed data.
+ * <p>Threads: {@link #append}, {@link #probe}, {@link #retain}, {@link #claim} and {@link
+ * #endClaim} are called by one thread at a time (the aggregator's writer); {@link #events}, {@link
+ * #stats}, {@link #claimStats} and {@link #nextExpiry} may be called from any thread at any time,
+ * also during an append, and see only committed data.
+ *
+ * <p>Claims ({@link dev.aggregator.ConsumerGuard}) are kept apart from the events: a claim is a row
+ * of its own, never an event, so that {@link #append}, reads and counters do not change for them
+ * and a publish pays nothing for them. A claim ends in one of two ways: the guard publishes the
+ * event (an ordinary append) and then ends the claim as confirmed, or ends it as released. A key
+ * that is stored is a duplicate whatever claim rows exist, so a process that dies between the two
+ * steps of a confirmation leaves a claim row that no longer matters.
  */
 public interface DedupStore extends AutoCloseable {
 
@@ -76,6 +85,52 @@ public interface DedupStore extends AutoCloseable {
    */
   default Optional<Instant> nextExpiry() {
     return Optional.empty();
+  }
+
+  /**
+   * Claims {@code (topic, eventId)} for {@code token} until {@code leaseExpiresAt}, durably, in a
+   * transaction of its own: once this returns {@link dev.aggregator.Claim.Status#ACQUIRED} the
+   * claim survives a crash of the process. Decides, in this order:
+   *
+   * <ol>
+   *   <li>the key is stored (and, under a retention, not expired at the retention's clock): {@link
+   *       ClaimState#DUPLICATE}, and no claim row is written; a claim of the key whose lease ended
+   *       by {@code now} is a confirmation whose holder died before ending it, and is ended and
+   *       counted as confirmed;
+   *   <li>another claim holds the key and its lease ends after {@code now}: {@link
+   *       dev.aggregator.Claim.Status#IN_PROGRESS} with that lease's end, nothing written;
+   *   <li>otherwise the claim row is written for {@code token}: {@link
+   *       dev.aggregator.Claim.Status#ACQUIRED}. Replacing a claim whose lease had ended counts a
+   *       lease expiry.
+   * </ol>
+   *
+   * A store shared by several processes decides atomically across them: of two claims of one key at
+   * the same time, one is acquired.
+   *
+   * @throws UnsupportedOperationException if this store keeps no claims (the default)
+   * @throws dev.aggregator.StoreException if the transaction failed; nothing was written
+   */
+  default ClaimState claim(
+      String topic, String eventId, String token, Instant now, Instant leaseExpiresAt) {
+    throw new UnsupportedOperationException(describe() + " does not support claims");
+  }
+
+  /**
+   * Ends the claim of {@code (topic, eventId)} if {@code token} still holds it, counting it as
+   * confirmed (the guard has published the event) or as released.
+   *
+   * @return whether {@code token} held the claim; false if it had ended already or was taken over
+   *     after its lease ran out, and then nothing changes
+   * @throws UnsupportedOperationException if this store keeps no claims (the default)
+   * @throws dev.aggregator.StoreException if the transaction failed; the claim is unchanged
+   */
+  default boolean endClaim(String topic, String eventId, String token, boolean confirmed) {
+    throw new UnsupportedOperationException(describe() + " does not support claims");
+  }
+
+  /** The claim counters as of the last commit; {@link ClaimStats#NONE} if no claims are kept. */
+  default ClaimStats claimStats() {
+    return ClaimStats.NONE;
   }
 
   /**

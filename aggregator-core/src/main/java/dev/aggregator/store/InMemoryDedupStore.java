@@ -1,5 +1,7 @@
 package dev.aggregator.store;
 
+import dev.aggregator.Claim;
+import dev.aggregator.ClaimStats;
 import dev.aggregator.Event;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
@@ -50,7 +52,14 @@ public final class InMemoryDedupStore implements DedupStore {
     }
   }
 
+  /** A claim of a key: who holds it and until when. */
+  private record Held(String token, Instant leaseExpiresAt) {}
+
   private final ReadWriteLock lock = new ReentrantReadWriteLock();
+  private final Map<List<String>, Held> claims = new HashMap<>(); // by (topic, eventId)
+  private long claimsConfirmed;
+  private long claimsReleased;
+  private long leasesExpired;
   private final Map<String, TopicLog> topics = new LinkedHashMap<>(); // first-seen order
   private final ArrayDeque<Row> order = new ArrayDeque<>(); // every stored row, oldest first
   private volatile Retention retention;
@@ -137,6 +146,68 @@ public final class InMemoryDedupStore implements DedupStore {
   /** Events received at or before the returned time have expired by age; MIN_VALUE: none. */
   private static long cutoff(Retention r) {
     return EventRows.expiredUpToNanos(r);
+  }
+
+  @Override
+  public ClaimState claim(
+      String topic, String eventId, String token, Instant now, Instant leaseExpiresAt) {
+    long cutoff = cutoff(retention);
+    lock.writeLock().lock();
+    try {
+      TopicLog log = topics.get(topic);
+      Row stored = log == null ? null : log.ids.get(eventId);
+      List<String> key = List.of(topic, eventId);
+      Held held = claims.get(key);
+      if (stored != null && stored.receivedNanos() > cutoff) {
+        if (held != null && !held.leaseExpiresAt().isAfter(now)) {
+          // Its holder published the event and died before ending the claim: a confirmation.
+          claims.remove(key);
+          claimsConfirmed++;
+        }
+        return ClaimState.DUPLICATE;
+      }
+      if (held != null && held.leaseExpiresAt().isAfter(now)) {
+        return new ClaimState(Claim.Status.IN_PROGRESS, held.leaseExpiresAt());
+      }
+      if (held != null) {
+        leasesExpired++;
+      }
+      claims.put(key, new Held(token, leaseExpiresAt));
+      return new ClaimState(Claim.Status.ACQUIRED, leaseExpiresAt);
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  @Override
+  public boolean endClaim(String topic, String eventId, String token, boolean confirmed) {
+    lock.writeLock().lock();
+    try {
+      List<String> key = List.of(topic, eventId);
+      Held held = claims.get(key);
+      if (held == null || !held.token().equals(token)) {
+        return false;
+      }
+      claims.remove(key);
+      if (confirmed) {
+        claimsConfirmed++;
+      } else {
+        claimsReleased++;
+      }
+      return true;
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  @Override
+  public ClaimStats claimStats() {
+    lock.readLock().lock();
+    try {
+      return new ClaimStats(claims.size(), claimsConfirmed, claimsReleased, leasesExpired);
+    } finally {
+      lock.readLock().unlock();
+    }
   }
 
   @Override

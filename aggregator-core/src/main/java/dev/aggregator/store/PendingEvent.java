@@ -1,8 +1,11 @@
 package dev.aggregator.store;
 
+import dev.aggregator.Event;
+import dev.aggregator.internal.EventValidator;
 import dev.aggregator.internal.IsoTimestamps;
 import dev.aggregator.internal.Json;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * An event that passed validation, on its way into a {@link DedupStore}: every field is set, and
@@ -44,6 +47,19 @@ public record PendingEvent(
         receivedAt,
         IsoTimestamps.format(timestamp));
   }
+
+  /**
+   * Checks {@code events} by the rules the aggregator applies to a publish (payloads of at most 1
+   * MiB) and prepares them for a store: for a store's own entry points that take events directly,
+   * such as an append inside the application's transaction.
+   *
+   * @throws dev.aggregator.EventValidationException listing every violation; nothing is returned
+   */
+  public static List<PendingEvent> prepare(List<Event> events, Instant receivedAt) {
+    return DEFAULT_RULES.prepare(events, receivedAt);
+  }
+
+  private static final EventValidator DEFAULT_RULES = new EventValidator(1 << 20);
 
   /**
    * Whether {@code storedPayloadJson}, the payload of the stored event with this key, is the same

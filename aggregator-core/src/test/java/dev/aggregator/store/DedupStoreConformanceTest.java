@@ -1,6 +1,7 @@
 package dev.aggregator.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +9,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.aggregator.Claim;
+import dev.aggregator.ClaimStats;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
@@ -912,5 +915,121 @@ public abstract class DedupStoreConformanceTest {
     assertEquals(List.of(), AppendResult.conflictsOf(outcomes));
     assertEquals(
         2, readAll("t", EventQuery.Order.ASC, 10).get(0).event().payload().get("v").asInt());
+  }
+
+  // Claims: the store side of ConsumerGuard. Times are passed in, so leases need no waiting.
+
+  /** The lease of the claim tests. */
+  protected static final Duration LEASE = Duration.ofMinutes(5);
+
+  /** A claim of {@code (topic, id)} for {@code token} at {@code now}, for {@link #LEASE}. */
+  protected ClaimState claim(String topic, String id, String token, Instant now) {
+    return store.claim(topic, id, token, now, now.plus(LEASE));
+  }
+
+  @Test
+  void claim_newKey_isAcquired_anotherTokenFindsItInProgressWithTheLease() {
+    assertEquals(new ClaimState(Claim.Status.ACQUIRED, T0.plus(LEASE)), claim("t", "a", "A", T0));
+    assertEquals(
+        new ClaimState(Claim.Status.IN_PROGRESS, T0.plus(LEASE)),
+        claim("t", "a", "B", T0.plusSeconds(10)));
+    assertEquals(new ClaimStats(1, 0, 0, 0), store.claimStats());
+  }
+
+  @Test
+  void claim_isNoEvent_countersAndReadsUnchanged_publishOfTheKeyStillAccepted() {
+    claim("t", "a", "A", T0);
+    assertEquals(StoreStats.EMPTY, store.stats());
+    assertEquals(List.of(), readable("t"));
+    assertEquals(List.of(Outcome.ACCEPTED), store.append(List.of(event("t", "a"))));
+    assertCountersExact();
+  }
+
+  @Test
+  void claim_storedKey_isDuplicate_noClaimWritten() {
+    store.append(List.of(event("t", "a")));
+    assertEquals(ClaimState.DUPLICATE, claim("t", "a", "A", T0));
+    assertEquals(ClaimStats.NONE, store.claimStats());
+  }
+
+  @Test
+  void claim_confirmed_laterClaimsAreDuplicates_evenPastTheLease() {
+    claim("t", "a", "A", T0);
+    store.append(List.of(event("t", "a"))); // the guard publishes the event, then ends the claim
+    assertTrue(store.endClaim("t", "a", "A", true));
+    assertEquals(ClaimState.DUPLICATE, claim("t", "a", "B", T0.plusSeconds(1)));
+    assertEquals(ClaimState.DUPLICATE, claim("t", "a", "C", T0.plus(LEASE).plus(LEASE)));
+    assertEquals(new ClaimStats(0, 1, 0, 0), store.claimStats());
+    assertEquals(List.of("a"), readable("t"));
+  }
+
+  @Test
+  void claim_storedWhileClaimLeft_isDuplicate_leftClaimEndedAsConfirmedOnceItsLeaseRanOut() {
+    // A process that died between publishing the event and ending its claim.
+    claim("t", "a", "A", T0);
+    store.append(List.of(event("t", "a")));
+    assertEquals(ClaimState.DUPLICATE, claim("t", "a", "B", T0.plusSeconds(1)));
+    assertEquals(new ClaimStats(1, 0, 0, 0), store.claimStats(), "the holder may still end it");
+    assertEquals(ClaimState.DUPLICATE, claim("t", "a", "B", T0.plus(LEASE)));
+    assertEquals(new ClaimStats(0, 1, 0, 0), store.claimStats());
+    assertFalse(store.endClaim("t", "a", "A", true), "ended already");
+    assertEquals(ClaimState.DUPLICATE, claim("t", "a", "C", T0.plus(LEASE).plusSeconds(1)));
+    assertEquals(new ClaimStats(0, 1, 0, 0), store.claimStats());
+  }
+
+  @Test
+  void claim_released_isAcquiredAgainAtOnce() {
+    claim("t", "a", "A", T0);
+    assertTrue(store.endClaim("t", "a", "A", false));
+    assertEquals(
+        new ClaimState(Claim.Status.ACQUIRED, T0.plusSeconds(1).plus(LEASE)),
+        claim("t", "a", "B", T0.plusSeconds(1)));
+    assertEquals(new ClaimStats(1, 0, 1, 0), store.claimStats());
+  }
+
+  @Test
+  void endClaim_otherToken_orEndedAlready_changesNothing() {
+    claim("t", "a", "A", T0);
+    assertFalse(store.endClaim("t", "a", "B", true));
+    assertFalse(store.endClaim("t", "b", "A", false));
+    assertEquals(new ClaimStats(1, 0, 0, 0), store.claimStats());
+    assertTrue(store.endClaim("t", "a", "A", false));
+    assertFalse(store.endClaim("t", "a", "A", false));
+    assertEquals(new ClaimStats(0, 0, 1, 0), store.claimStats());
+  }
+
+  @Test
+  void claim_leaseRunOut_isTakenOver_countsAnExpiry_oldHolderCannotEndIt() {
+    claim("t", "a", "A", T0);
+    Instant justBefore = T0.plus(LEASE).minusNanos(1);
+    assertEquals(Claim.Status.IN_PROGRESS, claim("t", "a", "B", justBefore).status());
+    Instant end = T0.plus(LEASE);
+    assertEquals(new ClaimState(Claim.Status.ACQUIRED, end.plus(LEASE)), claim("t", "a", "B", end));
+    assertEquals(new ClaimStats(1, 0, 0, 1), store.claimStats());
+    assertFalse(store.endClaim("t", "a", "A", false), "the first holder's lease ran out");
+    assertEquals(
+        new ClaimState(Claim.Status.IN_PROGRESS, end.plus(LEASE)),
+        claim("t", "a", "C", end.plusSeconds(1)));
+    assertTrue(store.endClaim("t", "a", "B", true));
+    assertEquals(new ClaimStats(0, 1, 0, 1), store.claimStats());
+  }
+
+  @Test
+  void claim_sameIdInTwoTopics_areTwoKeys() {
+    store.append(List.of(event("t1", "a")));
+    assertEquals(Claim.Status.ACQUIRED, claim("t2", "a", "A", T0).status());
+    assertEquals(Claim.Status.ACQUIRED, claim("t3", "a", "B", T0).status());
+    assertEquals(ClaimState.DUPLICATE, claim("t1", "a", "C", T0));
+  }
+
+  @Test
+  void claim_keyWhoseEventExpired_isAcquired() {
+    store.retain(new Retention(AGE, Long.MAX_VALUE, clock));
+    store.append(List.of(event("t", "a")));
+    Instant expired = T0.plusSeconds(1).plus(AGE);
+    clock.set(expired.minusNanos(1));
+    assertEquals(ClaimState.DUPLICATE, claim("t", "a", "A", clock.instant()));
+    clock.set(expired);
+    assertEquals(Claim.Status.ACQUIRED, claim("t", "a", "A", expired).status());
   }
 }

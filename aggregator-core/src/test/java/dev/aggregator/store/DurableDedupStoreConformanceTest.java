@@ -2,6 +2,8 @@ package dev.aggregator.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.aggregator.Claim;
+import dev.aggregator.ClaimStats;
 import dev.aggregator.Outcome;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -130,5 +132,23 @@ public abstract class DurableDedupStoreConformanceTest extends DedupStoreConform
     assertEquals(
         List.of(Outcome.ACCEPTED, Outcome.DUPLICATE),
         store.append(List.of(event("t1", "k4997"), event("t1", "k5001"))));
+  }
+
+  @Test
+  void restart_claimsAndTheirCountersSurvive_leaseRunsOnAfterIt() throws Exception {
+    claim("t", "released", "A", T0);
+    store.endClaim("t", "released", "A", false);
+    claim("t", "held", "A", T0);
+    restart(null);
+    assertEquals(new ClaimStats(1, 0, 1, 0), store.claimStats());
+    assertEquals(
+        new ClaimState(Claim.Status.IN_PROGRESS, T0.plus(LEASE)),
+        claim("t", "held", "B", T0.plusSeconds(1)));
+    assertEquals(Claim.Status.ACQUIRED, claim("t", "held", "B", T0.plus(LEASE)).status());
+    store.append(List.of(event("t", "held")));
+    store.endClaim("t", "held", "B", true);
+    restart(null);
+    assertEquals(new ClaimStats(0, 1, 1, 1), store.claimStats());
+    assertEquals(ClaimState.DUPLICATE, claim("t", "held", "C", T0.plus(LEASE).plus(LEASE)));
   }
 }

@@ -1,5 +1,6 @@
 package dev.aggregator.store;
 
+import dev.aggregator.ClaimStats;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
@@ -32,6 +33,22 @@ public class ForwardingDedupStore implements DedupStore {
   @Override
   public Optional<Instant> nextExpiry() {
     return delegate.nextExpiry();
+  }
+
+  @Override
+  public ClaimState claim(
+      String topic, String eventId, String token, Instant now, Instant leaseExpiresAt) {
+    return delegate.claim(topic, eventId, token, now, leaseExpiresAt);
+  }
+
+  @Override
+  public boolean endClaim(String topic, String eventId, String token, boolean confirmed) {
+    return delegate.endClaim(topic, eventId, token, confirmed);
+  }
+
+  @Override
+  public ClaimStats claimStats() {
+    return delegate.claimStats();
   }
 
   @Override

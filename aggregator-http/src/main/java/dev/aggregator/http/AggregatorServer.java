@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  *
  * Layers. A transport (the JDK's com.sun.net.httpserver by default, Netty from aggregator-netty)
  * reads requests within the limits and writes answers; the Router and its routes (PublishRoute,
- * ReadRoutes, ServiceMetrics, UiHandler) are the API, the same on every transport; Errors is the
+ * ReadRoutes, ServiceMetrics, ClaimRoutes, UiHandler) are the API, the same on every transport; Errors is the
  * one error shape. Mounted on an application's JDK HttpServer, the API is a handler of that server
  * and the application's server is the transport.
  *
@@ -140,6 +140,10 @@ public final class AggregatorServer implements AutoCloseable {
         "POST",
         new PublishRoute(b.aggregator, bodies, commits, metrics, b.ackMode, b.forwarder, workers));
     new ServiceMetrics(b.aggregator, bodies, commits).register(router);
+    // A forwarding front stores nothing locally, so it has no claims to hand out either.
+    if (b.forwarder == null && ClaimRoutes.supported(b.aggregator)) {
+      new ClaimRoutes(b.aggregator, bodies).register(router);
+    }
   }
 
   /**

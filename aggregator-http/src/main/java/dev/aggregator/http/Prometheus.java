@@ -133,6 +133,27 @@ final class Prometheus {
         "Duplicates whose payload differed from the stored event's.",
         s.payloadConflicts());
     topicSeries(out, s.topicCounts());
+    gauge(
+        out,
+        "aggregator_claims_pending",
+        "Keys claimed by a consumer guard and neither confirmed nor released yet.",
+        s.claims().pending());
+    counter(
+        out,
+        "aggregator_claims_confirmed_total",
+        "Claims confirmed: the handler succeeded and its key is stored.",
+        s.claims().confirmed());
+    counter(
+        out,
+        "aggregator_claims_released_total",
+        "Claims released after a failed handler, for the next delivery to run it again.",
+        s.claims().released());
+    counter(
+        out,
+        "aggregator_claim_leases_expired_total",
+        "Claims taken over by a later delivery after their lease ran out (a handler that died or"
+            + " outlived its lease).",
+        s.claims().leasesExpired());
     gauge(out, "aggregator_queue_size", "Events accepted and not yet committed.", s.queueSize());
     gauge(out, "aggregator_queue_capacity", "The most events the queue holds.", s.queueCapacity());
     counter(

@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  *
  * Routes. A fixed table from path to method to route; GET / lists it. The browser pages (UiHandler)
  * are a second, fixed table that needs no API key and is not listed. Unknown paths are 404, known
- * paths with another method 405 with Allow. The routes live in PublishRoute, ReadRoutes and
- * ServiceMetrics; this class only finds them.
+ * paths with another method 405 with Allow. The routes live in PublishRoute, ReadRoutes,
+ * ServiceMetrics and ClaimRoutes; this class only finds them.
  *
  * Threads. handle() runs on the thread the transport read the request on (an event loop, or a
  * worker of the JDK server) and must never block it on I/O or on a commit. A route that may block

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.aggregator.EventAggregator;
 import dev.aggregator.sqlite.SqliteDedupStore;
 import java.net.URI;
@@ -146,7 +147,8 @@ class OpenApiCoverageTest {
         examples++;
       }
     }
-    assertEquals(4, examples, "three publish body shapes and one metric record");
+    assertEquals(
+        7, examples, "three publish body shapes, one metric record and one body per claim route");
   }
 
   @Test
@@ -173,6 +175,30 @@ class OpenApiCoverageTest {
         "POST /publish 422",
         response(publish, "422"),
         send("POST", "/publish", "[{\"event_id\": \"e\"}]", Map.of()));
+    JsonNode claims = doc.at("/paths/~1claims/post");
+    String claimed = mapper.writeValueAsString(exampleValue(claims, "claim"));
+    HttpResponse<String> claim = send("POST", "/claims", claimed, Map.of());
+    compare("POST /claims 200", response(claims, "200"), claim);
+    JsonNode confirm = doc.at("/paths/~1claims~1confirm/post");
+    ObjectNode confirmBody = (ObjectNode) exampleValue(confirm, "confirm").deepCopy();
+    confirmBody.put("token", mapper.readTree(claim.body()).path("token").asText());
+    compare(
+        "POST /claims/confirm 200",
+        response(confirm, "200"),
+        send("POST", "/claims/confirm", mapper.writeValueAsString(confirmBody), Map.of()));
+    JsonNode release = doc.at("/paths/~1claims~1release/post");
+    compare(
+        "POST /claims/release 200",
+        response(release, "200"),
+        send(
+            "POST",
+            "/claims/release",
+            mapper.writeValueAsString(exampleValue(release, "release")),
+            Map.of()));
+    compare(
+        "POST /claims 422",
+        response(claims, "422"),
+        send("POST", "/claims", "{\"topic\": \"payments\"}", Map.of()));
     compare(
         "DELETE /stats 405",
         response(doc.at("/paths/~1stats/get"), "405"),

@@ -2,9 +2,12 @@ package dev.aggregator.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.aggregator.ConsumerGuard;
+import dev.aggregator.Event;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -53,6 +56,31 @@ class PrometheusTest {
       assertEquals(5_001, value(text, "aggregator_topics"));
       assertTrue(text.length() < 8_000, "exposition of " + text.length() + " characters");
       assertFalse(text.contains("process_cpu_seconds_total"), "process metrics are opt-in");
+    }
+  }
+
+  @Test
+  void claims_ofAConsumerGuard_areCountedInTheirSeries() throws Exception {
+    try (TestServer t = TestServer.inMemory()) {
+      ConsumerGuard guard = ConsumerGuard.of(t.aggregator);
+      guard.process(Event.of("t", "confirmed"), e -> {});
+      assertThrows(
+          IllegalStateException.class,
+          () ->
+              guard.process(
+                  Event.of("t", "released"),
+                  e -> {
+                    throw new IllegalStateException("handler failed");
+                  }));
+      guard.claim(Event.of("t", "pending"));
+
+      String text = t.get("/prometheus").text();
+      assertEquals(1, value(text, "aggregator_claims_pending"));
+      assertEquals(1, value(text, "aggregator_claims_confirmed_total"));
+      assertEquals(1, value(text, "aggregator_claims_released_total"));
+      assertEquals(0, value(text, "aggregator_claim_leases_expired_total"));
+      assertTrue(text.contains("# TYPE aggregator_claims_pending gauge\n"), text);
+      assertTrue(text.contains("# TYPE aggregator_claims_confirmed_total counter\n"), text);
     }
   }
 

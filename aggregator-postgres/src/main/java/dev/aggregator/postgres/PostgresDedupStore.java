@@ -2,13 +2,18 @@ package dev.aggregator.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.aggregator.Claim;
+import dev.aggregator.ClaimStats;
+import dev.aggregator.Event;
 import dev.aggregator.EventJson;
 import dev.aggregator.EventPage;
 import dev.aggregator.EventQuery;
 import dev.aggregator.Outcome;
+import dev.aggregator.PublishResult;
 import dev.aggregator.StoreException;
 import dev.aggregator.StoredEvent;
 import dev.aggregator.store.AppendResult;
+import dev.aggregator.store.ClaimState;
 import dev.aggregator.store.DedupStore;
 import dev.aggregator.store.EventRows;
 import dev.aggregator.store.PendingEvent;
@@ -36,6 +41,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
+import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -130,6 +136,26 @@ import org.slf4j.LoggerFactory;
  * thread-local fast path; pgjdbc caches the server-side prepared statements per connection), and
  * readers borrow theirs, so a connection broken by a database restart is replaced, not reused.
  *
+ * The application's transaction. Built on the application's DataSource, the store opens no pool
+ * and borrows its connections there. append(Connection, events) runs the batch's statements (the
+ * same ones, counters row first) on the caller's connection and neither commits nor rolls back:
+ * the keys, the counters and the caller's business rows commit together or not at all. Nothing of
+ * such a batch is cached (topic ids, the expiry view), since the caller may still roll back. The
+ * price is the counters row lock, held until the caller ends its transaction: other writers wait
+ * that long, which the javadoc tells the caller (append last, commit soon).
+ *
+ * Claims (ConsumerGuard) are rows of claims(topic, event_id, token, lease_until_ns), keyed by the
+ * topic's name so that a claim creates no topic, with claim_counters(confirmed, released,
+ * leases_expired); append() never touches them. A claim is one transaction that writes first and
+ * reads second: INSERT ... ON CONFLICT DO UPDATE ... WHERE the lease has run out, then a probe of
+ * the events for the key. The insert decides between nodes (the primary key; an ON CONFLICT row is
+ * locked even when the WHERE refuses the update, so the holder's lease can be read in the same
+ * transaction), and because the events are probed after it, a confirmation that committed its
+ * event and then ended its claim cannot be missed: while the claim row exists the key is in
+ * progress, once it is gone the event is visible. A stored key rolls the claim back: DUPLICATE.
+ * The tables are created if missing at open, also in a schema of version 2 written before they
+ * existed; older code ignores them, so the schema version stays.
+ *
  * The schema is created by the first store that opens it, under a transaction-scoped advisory lock
  * so that several nodes starting at once do not race; a schema holding other tables, another
  * application's marker or a newer schema_version fails open() with a message that says which.
@@ -177,7 +203,8 @@ public final class PostgresDedupStore implements DedupStore {
 
   private final PostgresUrl url;
   private final String schema;
-  private final HikariDataSource pool;
+  private final DataSource pool;
+  private final HikariDataSource ownPool; // null on the application's DataSource
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** Tests only: runs inside the batch transaction after its inserts, before the counters. */
@@ -200,6 +227,12 @@ public final class PostgresDedupStore implements DedupStore {
   private final String selectDescending;
   private final String selectColumns; // with the time columns, for eventsInTime
   private final String selectStats;
+  private final String upsertClaim;
+  private final String selectClaimLease;
+  private final String selectLiveEvent;
+  private final String deleteClaim;
+  private final String addToClaimCounters;
+  private final String selectClaimStats;
 
   private volatile Retention retention;
 
@@ -226,16 +259,36 @@ public final class PostgresDedupStore implements DedupStore {
     return new Builder(url);
   }
 
+  /**
+   * A builder for a store on the application's own {@link DataSource}: the store opens no pool of
+   * its own, borrows its connections from {@code dataSource} and never closes it. Use it with
+   * {@link #append(Connection, List)} to record keys in the application's transactions.
+   *
+   * <p>The store's own pool sets, per connection, a {@code lock_timeout} and an {@code
+   * idle_in_transaction_session_timeout} so that a frozen writer cannot hold the counters row for
+   * ever; on an application's DataSource, set them there (for example in its connection init SQL).
+   */
+  public static Builder builder(DataSource dataSource) {
+    return new Builder(dataSource);
+  }
+
   /** Options of a {@link PostgresDedupStore}. */
   public static final class Builder {
-    private final PostgresUrl url;
+    private final PostgresUrl url; // null on a DataSource
+    private final DataSource dataSource; // null on a URL
     private String schema;
-    private int poolSize = 4;
-    private Duration connectTimeout = Duration.ofSeconds(10);
+    private int poolSize; // 0: not set, 4
+    private Duration connectTimeout; // null: not set, 10 seconds
 
     private Builder(String url) {
       this.url = PostgresUrl.parse(url);
+      this.dataSource = null;
       this.schema = this.url.schema();
+    }
+
+    private Builder(DataSource dataSource) {
+      this.url = null;
+      this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
     }
 
     /**
@@ -282,7 +335,17 @@ public final class PostgresDedupStore implements DedupStore {
     public PostgresDedupStore open() {
       String s = schema != null ? schema : DEFAULT_SCHEMA;
       checkSchemaName(s);
-      return new PostgresDedupStore(url, s, poolSize, connectTimeout);
+      if (dataSource != null && (poolSize != 0 || connectTimeout != null)) {
+        throw new IllegalStateException(
+            "poolSize and connectTimeout configure the store's own pool; a store on an"
+                + " application's DataSource has none (configure that DataSource instead)");
+      }
+      return new PostgresDedupStore(
+          url,
+          dataSource,
+          s,
+          poolSize != 0 ? poolSize : 4,
+          connectTimeout != null ? connectTimeout : Duration.ofSeconds(10));
     }
   }
 
@@ -296,7 +359,8 @@ public final class PostgresDedupStore implements DedupStore {
     }
   }
 
-  private PostgresDedupStore(PostgresUrl url, String schema, int poolSize, Duration timeout) {
+  private PostgresDedupStore(
+      PostgresUrl url, DataSource external, String schema, int poolSize, Duration timeout) {
     this.url = url;
     this.schema = schema;
     String s = "\"" + schema + "\".";
@@ -384,40 +448,76 @@ public final class PostgresDedupStore implements DedupStore {
             + s
             + "topics t ON true ORDER BY t.id";
 
-    HikariConfig config = new HikariConfig();
-    config.setJdbcUrl(url.jdbcUrl());
-    if (url.user() != null) {
-      config.setUsername(url.user());
-    }
-    if (url.password() != null) {
-      config.setPassword(url.password());
-    }
-    config.setPoolName("aggregator-postgres-" + schema);
-    config.setMaximumPoolSize(poolSize);
-    config.setMinimumIdle(1);
-    config.setConnectionTimeout(timeout.toMillis());
-    config.setInitializationFailTimeout(timeout.toMillis());
-    config.addDataSourceProperty("ApplicationName", "event-aggregator");
-    config.addDataSourceProperty("tcpKeepAlive", "true");
-    // Writers queue on the counters row: a node that froze inside its transaction (a long GC, a
-    // network partition) must not stall the others forever. The server ends such a transaction
-    // (rolled back, nothing half-stored), and a writer gives up waiting for the row with SQLState
-    // 55P03 instead of hanging; its batch fails and its publishers may retry.
-    config.setConnectionInitSql(
-        "SET idle_in_transaction_session_timeout = '"
-            + Math.max(1, timeout.toMillis()) * 6
-            + "ms'; SET lock_timeout = '"
-            + Math.max(1, timeout.toMillis()) * 3
-            + "ms'");
-    try {
-      this.pool = new HikariDataSource(config);
-    } catch (RuntimeException e) {
-      throw failure("cannot connect to", e);
+    this.upsertClaim =
+        "INSERT INTO "
+            + s
+            + "claims AS c (topic, event_id, token, lease_until_ns) VALUES (?, ?, ?, ?)"
+            + " ON CONFLICT (topic, event_id) DO UPDATE SET token = excluded.token,"
+            + " lease_until_ns = excluded.lease_until_ns WHERE c.lease_until_ns <= ?"
+            + " RETURNING (xmax::text <> '0')"; // true: an expired claim was taken over
+    this.selectClaimLease =
+        "SELECT lease_until_ns FROM " + s + "claims WHERE topic = ? AND event_id = ?";
+    this.selectLiveEvent =
+        "SELECT 1 FROM "
+            + s
+            + "events WHERE topic_id = (SELECT id FROM "
+            + s
+            + "topics WHERE name = ?) AND event_id = ? AND received_ns > ?";
+    this.deleteClaim = "DELETE FROM " + s + "claims WHERE topic = ? AND event_id = ? AND token = ?";
+    this.addToClaimCounters =
+        "UPDATE "
+            + s
+            + "claim_counters SET confirmed = confirmed + ?, released = released + ?,"
+            + " leases_expired = leases_expired + ? WHERE id = 1";
+    this.selectClaimStats =
+        "SELECT (SELECT count(*) FROM "
+            + s
+            + "claims), confirmed, released, leases_expired FROM "
+            + s
+            + "claim_counters WHERE id = 1";
+
+    if (external != null) {
+      this.ownPool = null;
+      this.pool = external;
+    } else {
+      HikariConfig config = new HikariConfig();
+      config.setJdbcUrl(url.jdbcUrl());
+      if (url.user() != null) {
+        config.setUsername(url.user());
+      }
+      if (url.password() != null) {
+        config.setPassword(url.password());
+      }
+      config.setPoolName("aggregator-postgres-" + schema);
+      config.setMaximumPoolSize(poolSize);
+      config.setMinimumIdle(1);
+      config.setConnectionTimeout(timeout.toMillis());
+      config.setInitializationFailTimeout(timeout.toMillis());
+      config.addDataSourceProperty("ApplicationName", "event-aggregator");
+      config.addDataSourceProperty("tcpKeepAlive", "true");
+      // Writers queue on the counters row: a node that froze inside its transaction (a long GC, a
+      // network partition) must not stall the others forever. The server ends such a transaction
+      // (rolled back, nothing half-stored), and a writer gives up waiting for the row with SQLState
+      // 55P03 instead of hanging; its batch fails and its publishers may retry.
+      config.setConnectionInitSql(
+          "SET idle_in_transaction_session_timeout = '"
+              + Math.max(1, timeout.toMillis()) * 6
+              + "ms'; SET lock_timeout = '"
+              + Math.max(1, timeout.toMillis()) * 3
+              + "ms'");
+      try {
+        this.ownPool = new HikariDataSource(config);
+      } catch (RuntimeException e) {
+        throw failure("cannot connect to", e);
+      }
+      this.pool = ownPool;
     }
     try {
       openSchema();
     } catch (RuntimeException e) {
-      pool.close();
+      if (ownPool != null) {
+        ownPool.close();
+      }
       throw e;
     }
     log.info("{} - opened", describe());
@@ -449,6 +549,7 @@ public final class PostgresDedupStore implements DedupStore {
         }
         if (tables.isEmpty()) {
           createTables(st);
+          createClaimTables(st);
           c.commit();
           log.info("{} - created schema version {}", describe(), SCHEMA_VERSION);
           return;
@@ -462,6 +563,7 @@ public final class PostgresDedupStore implements DedupStore {
           log.info("{} - upgraded schema version {} to {}", describe(), version, SCHEMA_VERSION);
         }
         checkCounters(st);
+        createClaimTables(st);
         c.commit();
       } catch (SQLException | RuntimeException e) {
         c.rollback();
@@ -514,6 +616,154 @@ public final class PostgresDedupStore implements DedupStore {
             + "\" IS 'Event Aggregator store, schema version "
             + SCHEMA_VERSION
             + "; see table aggregator_meta'");
+  }
+
+  /** The claim tables, if missing; see the design notes. */
+  private void createClaimTables(Statement st) throws SQLException {
+    String s = "\"" + schema + "\".";
+    st.execute(
+        "CREATE TABLE IF NOT EXISTS "
+            + s
+            + "claims (topic text NOT NULL, event_id text NOT NULL, token text NOT NULL,"
+            + " lease_until_ns bigint NOT NULL, PRIMARY KEY (topic, event_id))");
+    st.execute(
+        "CREATE TABLE IF NOT EXISTS "
+            + s
+            + "claim_counters (id int PRIMARY KEY CHECK (id = 1), confirmed bigint NOT NULL,"
+            + " released bigint NOT NULL, leases_expired bigint NOT NULL)");
+    st.execute(
+        "INSERT INTO " + s + "claim_counters VALUES (1, 0, 0, 0) ON CONFLICT (id) DO NOTHING");
+  }
+
+  @Override
+  public ClaimState claim(
+      String topic, String eventId, String token, Instant now, Instant leaseExpiresAt) {
+    if (closed.get()) {
+      throw new StoreException(describe() + " is closed");
+    }
+    try (Connection c = pool.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        Boolean tookOver = null; // null: another holder's live claim stays
+        try (PreparedStatement ps = c.prepareStatement(upsertClaim)) {
+          ps.setString(1, topic);
+          ps.setString(2, eventId);
+          ps.setString(3, token);
+          ps.setLong(4, EventRows.epochNanos(leaseExpiresAt));
+          ps.setLong(5, EventRows.epochNanos(now));
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+              tookOver = rs.getBoolean(1);
+            }
+          }
+        }
+        // After the claim row is written or locked: see the design notes.
+        try (PreparedStatement ps = c.prepareStatement(selectLiveEvent)) {
+          ps.setString(1, topic);
+          ps.setString(2, eventId);
+          ps.setLong(3, cutoff(retention));
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next()) {
+              if (Boolean.TRUE.equals(tookOver)) {
+                // The claim whose lease ran out was a confirmation whose holder died before
+                // ending it: end it as confirmed instead of taking it over.
+                endClaimRow(c, topic, eventId, token, true);
+                c.commit();
+              } else {
+                c.rollback();
+              }
+              return ClaimState.DUPLICATE;
+            }
+          }
+        }
+        if (tookOver == null) {
+          try (PreparedStatement ps = c.prepareStatement(selectClaimLease)) {
+            ps.setString(1, topic);
+            ps.setString(2, eventId);
+            try (ResultSet rs = ps.executeQuery()) {
+              if (!rs.next()) {
+                throw new StoreException(describe() + ": a locked claim vanished: " + eventId);
+              }
+              long until = rs.getLong(1);
+              c.rollback();
+              return new ClaimState(Claim.Status.IN_PROGRESS, EventRows.ofEpochNanos(until));
+            }
+          }
+        }
+        if (tookOver) {
+          addClaimCounters(c, 0, 0, 1);
+        }
+        c.commit();
+        return new ClaimState(Claim.Status.ACQUIRED, leaseExpiresAt);
+      } catch (SQLException | RuntimeException e) {
+        rollbackQuietly(c);
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw failure("cannot claim a key in", e);
+    }
+  }
+
+  @Override
+  public boolean endClaim(String topic, String eventId, String token, boolean confirmed) {
+    if (closed.get()) {
+      throw new StoreException(describe() + " is closed");
+    }
+    try (Connection c = pool.getConnection()) {
+      c.setAutoCommit(false);
+      try {
+        if (!endClaimRow(c, topic, eventId, token, confirmed)) {
+          c.rollback();
+          return false;
+        }
+        c.commit();
+        return true;
+      } catch (SQLException | RuntimeException e) {
+        rollbackQuietly(c);
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw failure("cannot end a claim in", e);
+    }
+  }
+
+  /** Deletes the claim if {@code token} holds it and counts how it ended; whether it did. */
+  private boolean endClaimRow(
+      Connection c, String topic, String eventId, String token, boolean confirmed)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(deleteClaim)) {
+      ps.setString(1, topic);
+      ps.setString(2, eventId);
+      ps.setString(3, token);
+      if (ps.executeUpdate() == 0) {
+        return false;
+      }
+    }
+    addClaimCounters(c, confirmed ? 1 : 0, confirmed ? 0 : 1, 0);
+    return true;
+  }
+
+  private void addClaimCounters(Connection c, long confirmed, long released, long expired)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(addToClaimCounters)) {
+      ps.setLong(1, confirmed);
+      ps.setLong(2, released);
+      ps.setLong(3, expired);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Read from the database on every call: other nodes claim too. */
+  @Override
+  public ClaimStats claimStats() {
+    try (Connection c = pool.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(selectClaimStats)) {
+      rs.next();
+      return new ClaimStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+    } catch (SQLException e) {
+      throw failure("cannot read the claim counters of", e);
+    }
   }
 
   /** Checks the schema is this store's, in a version this code reads; returns the version. */
@@ -772,6 +1022,68 @@ public final class PostgresDedupStore implements DedupStore {
 
   @Override
   public List<Outcome> append(List<PendingEvent> batch) {
+    return append(batch, null);
+  }
+
+  /**
+   * Stores {@code events} inside the caller's open transaction on {@code connection}, so that they
+   * commit or roll back together with the caller's own writes: the key and the business row are
+   * kept both or neither (an exactly-once effect). Nothing is committed, rolled back or closed
+   * here.
+   *
+   * <pre>{@code
+   * try (Connection c = dataSource.getConnection()) {
+   *   c.setAutoCommit(false);
+   *   PublishResult r = store.append(c, List.of(Event.of("payments", paymentId)));
+   *   if (r.outcome(0) == Outcome.ACCEPTED) {
+   *     insertPayment(c, paymentId); // the business write, in the same transaction
+   *     c.commit();                  // key and payment are stored together
+   *   } else {
+   *     c.rollback();                // handled before: do nothing
+   *   }
+   * }
+   * }</pre>
+   *
+   * <p>The outcomes hold once the caller commits: an {@link Outcome#ACCEPTED} key is stored then,
+   * and gone again if the caller rolls back. Like every batch, the call takes this store's counters
+   * row for the rest of the transaction, so writers of other nodes and other transactions wait
+   * until the caller commits: append last, just before the commit, and keep the transaction short.
+   * A concurrent transaction appending the same key waits for this one, then finds the key {@link
+   * Outcome#DUPLICATE} if it committed. Events are validated as {@link
+   * dev.aggregator.EventAggregator#publish} does (payloads up to 1 MiB); their receive time is the
+   * retention's clock, or the system clock without a retention. The transaction must be {@code READ
+   * COMMITTED} (PostgreSQL's default).
+   *
+   * @return one outcome per event, in order, valid once the caller commits
+   * @throws dev.aggregator.EventValidationException if an event breaks a rule; nothing is written
+   * @throws IllegalStateException if {@code connection} is in autocommit mode
+   * @throws StoreException if a statement failed: the caller's transaction is aborted and must be
+   *     rolled back
+   */
+  public PublishResult append(Connection connection, List<Event> events) {
+    Objects.requireNonNull(connection, "connection");
+    Retention r = retention;
+    List<PendingEvent> pending =
+        PendingEvent.prepare(events, r != null ? r.clock().instant() : Instant.now());
+    try {
+      if (connection.getAutoCommit()) {
+        throw new IllegalStateException(
+            "the connection is in autocommit mode: call setAutoCommit(false) so that the events"
+                + " commit with the rest of the transaction");
+      }
+    } catch (SQLException e) {
+      throw failure("cannot use the caller's connection to", e);
+    }
+    List<Outcome> outcomes = append(pending, connection);
+    return new PublishResult(outcomes, AppendResult.conflictsOf(outcomes));
+  }
+
+  /**
+   * Appends {@code batch} in a transaction of its own on a pooled connection, or, when {@code
+   * callers} is given, inside the caller's transaction without committing it; then nothing learnt
+   * in it (topic ids, the expiry view) is cached, since the caller may still roll back.
+   */
+  private List<Outcome> append(List<PendingEvent> batch, Connection callers) {
     if (closed.get()) {
       throw new StoreException(describe() + " is closed");
     }
@@ -804,8 +1116,12 @@ public final class PostgresDedupStore implements DedupStore {
     }
     Map<String, Long> batchTopicIds = new HashMap<>();
     ExpiryView view = null;
-    try (Connection c = pool.getConnection()) {
-      c.setAutoCommit(false);
+    Connection own = null;
+    try {
+      Connection c = callers != null ? callers : (own = pool.getConnection());
+      if (own != null) {
+        own.setAutoCommit(false);
+      }
       try {
         Work w;
         long stored;
@@ -888,16 +1204,29 @@ public final class PostgresDedupStore implements DedupStore {
           ps.setLong(7, w.expiredBelow);
           ps.executeUpdate();
         }
+        if (own == null) {
+          return new AppendResult(Arrays.asList(outcomes), conflicts); // the caller commits
+        }
         if (r != null) {
           view = readExpiryView(c);
         }
         c.commit();
       } catch (SQLException | RuntimeException e) {
-        rollbackQuietly(c);
+        if (own != null) {
+          rollbackQuietly(own);
+        }
         throw e;
       }
     } catch (SQLException e) {
       throw failure("cannot append a batch of " + n + " events to", e);
+    } finally {
+      if (own != null) {
+        try {
+          own.close();
+        } catch (SQLException e) {
+          // returning it to the pool failed: the pool replaces it; the outcome stands
+        }
+      }
     }
     topicIds.putAll(batchTopicIds); // committed now
     if (view != null) {
@@ -1309,13 +1638,18 @@ public final class PostgresDedupStore implements DedupStore {
 
   @Override
   public String describe() {
-    return "postgres:" + url.safe() + " schema " + schema;
+    return "postgres:"
+        + (url != null ? url.safe() : "application DataSource")
+        + " schema "
+        + schema;
   }
 
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
-      pool.close();
+      if (ownPool != null) {
+        ownPool.close(); // the application's DataSource is the application's to close
+      }
       log.info("{} - closed", describe());
     }
   }
@@ -1331,7 +1665,7 @@ public final class PostgresDedupStore implements DedupStore {
     String reason = sql != null ? sql.getMessage() : String.valueOf(e.getMessage());
     String state =
         sql != null && sql.getSQLState() != null ? " (SQLState " + sql.getSQLState() + ")" : "";
-    if (url.password() != null && !url.password().isEmpty()) {
+    if (url != null && url.password() != null && !url.password().isEmpty()) {
       reason = reason.replace(url.password(), "***");
     }
     return new StoreException(what + " " + describe() + ": " + reason + state, e);

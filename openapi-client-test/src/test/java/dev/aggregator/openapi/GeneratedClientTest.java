@@ -10,13 +10,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.aggregator.EventAggregator;
 import dev.aggregator.client.ApiClient;
 import dev.aggregator.client.ApiException;
+import dev.aggregator.client.api.ClaimsApi;
 import dev.aggregator.client.api.EventsApi;
 import dev.aggregator.client.api.MonitoringApi;
+import dev.aggregator.client.model.ClaimAnswer;
+import dev.aggregator.client.model.ConfirmAnswer;
+import dev.aggregator.client.model.ConfirmRequest;
 import dev.aggregator.client.model.Event;
 import dev.aggregator.client.model.EventPage;
 import dev.aggregator.client.model.PublishRequest;
 import dev.aggregator.client.model.PublishResult;
 import dev.aggregator.client.model.PublishResultResultsInner;
+import dev.aggregator.client.model.ReleaseAnswer;
+import dev.aggregator.client.model.ReleaseRequest;
 import dev.aggregator.client.model.Stats;
 import dev.aggregator.client.model.StoredEvent;
 import dev.aggregator.client.model.TopicCount;
@@ -43,13 +49,14 @@ class GeneratedClientTest {
   private AggregatorServer server;
   private EventsApi events;
   private MonitoringApi monitoring;
+  private ApiClient client;
 
   @BeforeEach
   void start(@TempDir Path dir) {
     aggregator =
         EventAggregator.builder().store(SqliteDedupStore.open(dir.resolve("agg.db"))).build();
     server = AggregatorServer.builder(aggregator).port(0).start();
-    ApiClient client = new ApiClient();
+    client = new ApiClient();
     // The document's server is the path the API is served under; the host is the user's to give.
     client.updateBaseUri("http://127.0.0.1:" + server.port());
     events = new EventsApi(client);
@@ -167,6 +174,33 @@ class GeneratedClientTest {
     assertEquals(422, e.getCode());
     assertTrue(e.getResponseBody().contains("\"validation_failed\""), e.getResponseBody());
     assertEquals(0, monitoring.stats().getReceived());
+  }
+
+  @Test
+  void claims_acceptedInProgressConfirmedThenDuplicate_releaseFreesTheKey() throws ApiException {
+    ClaimsApi claims = new ClaimsApi(client);
+    Event payment = new Event().topic("payments").eventId("pay-1").payload(Map.of("amount", 42));
+
+    ClaimAnswer held = claims.claim(payment, 60);
+    assertEquals(ClaimAnswer.StatusEnum.ACCEPTED, held.getStatus());
+    assertNotNull(held.getToken());
+    assertEquals(60_000L, held.getLeaseLeftMs(), 5_000L);
+    ClaimAnswer busy = claims.claim(payment, null);
+    assertEquals(ClaimAnswer.StatusEnum.IN_PROGRESS, busy.getStatus());
+    assertNull(busy.getToken());
+    assertEquals(held.getLeaseExpiresAt(), busy.getLeaseExpiresAt());
+
+    ConfirmAnswer confirmed =
+        claims.confirmClaim(new ConfirmRequest().token(held.getToken()).event(payment));
+    assertEquals(ConfirmAnswer.StatusEnum.ACCEPTED, confirmed.getStatus());
+    assertEquals(ClaimAnswer.StatusEnum.DUPLICATE, claims.claim(payment, null).getStatus());
+
+    Event other = new Event().topic("payments").eventId("pay-2");
+    String token = claims.claim(other, null).getToken();
+    ReleaseAnswer released =
+        claims.releaseClaim(new ReleaseRequest().topic("payments").eventId("pay-2").token(token));
+    assertTrue(released.getReleased());
+    assertEquals(ClaimAnswer.StatusEnum.ACCEPTED, claims.claim(other, null).getStatus());
   }
 
   private static PublishRequest single(String topic, String id, Map<String, Object> payload) {
