@@ -26,8 +26,7 @@ class CollidingHashConformanceTest extends DurableDedupStoreConformanceTest {
   }
 
   @Override
-  protected boolean failAppendsOf(String eventId) throws Exception {
+  protected void failAppendsOf(String eventId) throws Exception {
     SqliteDedupStoreConformanceTest.failInserts(dir.resolve("colliding.db"), eventId);
-    return true;
   }
 }

@@ -23,9 +23,8 @@ class SqliteDedupStoreConformanceTest extends DurableDedupStoreConformanceTest {
 
   /** A trigger, created on a connection of its own, aborts the insert of that event. */
   @Override
-  protected boolean failAppendsOf(String eventId) throws Exception {
+  protected void failAppendsOf(String eventId) throws Exception {
     failInserts(dir.resolve("conformance.db"), eventId);
-    return true;
   }
 
   /** A trigger, created on a connection of its own, aborts the insert of that event. */

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -58,16 +57,6 @@ public abstract class DedupStoreConformanceTest {
   protected abstract DedupStore openEmptyStore() throws Exception;
 
   protected DedupStore store;
-
-  /**
-   * Makes every later append that holds an event with id {@code eventId} fail inside its
-   * transaction, after the batch's earlier events and topics were written (a trigger, say), for the
-   * test that a failed batch is rolled back whole. Returns false, and that test is skipped, for a
-   * store that cannot be made to (the default).
-   */
-  protected boolean failAppendsOf(String eventId) throws Exception {
-    return false;
-  }
 
   @BeforeEach
   void openStore() throws Exception {
@@ -236,26 +225,6 @@ public abstract class DedupStoreConformanceTest {
     store.close();
     StoreException e = assertThrows(StoreException.class, store::probe);
     assertTrue(e.getMessage().contains("closed"), e.getMessage());
-  }
-
-  @Test
-  void append_batchFailingInsideItsTransaction_isRolledBackWhole() throws Exception {
-    store.append(List.of(event("t", "before")));
-    StoreStats before = store.stats();
-    assumeTrue(failAppendsOf("poison"), "this store cannot be made to fail inside an append");
-    List<PendingEvent> batch =
-        List.of(event("t", "x1"), event("new", "x2"), event("t", "before"), event("t", "poison"));
-
-    assertThrows(StoreException.class, () -> store.append(batch));
-    assertEquals(before, store.stats(), "counters of a failed batch");
-    assertEquals(List.of("before"), readable("t"));
-    assertEquals(List.of(), readable("new"));
-
-    assertEquals(
-        List.of(Outcome.ACCEPTED, Outcome.ACCEPTED, Outcome.DUPLICATE),
-        store.append(batch.subList(0, 3)),
-        "keys of the failed batch must still be new");
-    assertCountersExact();
   }
 
   @Test

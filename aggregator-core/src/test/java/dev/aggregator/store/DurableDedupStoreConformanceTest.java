@@ -1,10 +1,12 @@
 package dev.aggregator.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.aggregator.Claim;
 import dev.aggregator.ClaimStats;
 import dev.aggregator.Outcome;
+import dev.aggregator.StoreException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +22,13 @@ public abstract class DurableDedupStoreConformanceTest extends DedupStoreConform
   /** Opens the store again on the data of the last {@link #openEmptyStore()}, which is closed. */
   protected abstract DedupStore openSameStore() throws Exception;
 
+  /**
+   * Makes every later append that holds an event with id {@code eventId} fail inside its
+   * transaction, after the batch's earlier events and topics were written (a trigger, say), for the
+   * test that a failed batch is rolled back whole.
+   */
+  protected abstract void failAppendsOf(String eventId) throws Exception;
+
   /** Closes the store and opens it again, with {@code retention} if not null. */
   protected void restart(Retention retention) throws Exception {
     store.close();
@@ -27,6 +36,26 @@ public abstract class DurableDedupStoreConformanceTest extends DedupStoreConform
     if (retention != null) {
       store.retain(retention);
     }
+  }
+
+  @Test
+  void append_batchFailingInsideItsTransaction_isRolledBackWhole() throws Exception {
+    store.append(List.of(event("t", "before")));
+    StoreStats before = store.stats();
+    failAppendsOf("poison");
+    List<PendingEvent> batch =
+        List.of(event("t", "x1"), event("new", "x2"), event("t", "before"), event("t", "poison"));
+
+    assertThrows(StoreException.class, () -> store.append(batch));
+    assertEquals(before, store.stats(), "counters of a failed batch");
+    assertEquals(List.of("before"), readable("t"));
+    assertEquals(List.of(), readable("new"));
+
+    assertEquals(
+        List.of(Outcome.ACCEPTED, Outcome.ACCEPTED, Outcome.DUPLICATE),
+        store.append(batch.subList(0, 3)),
+        "keys of the failed batch must still be new");
+    assertCountersExact();
   }
 
   @Test

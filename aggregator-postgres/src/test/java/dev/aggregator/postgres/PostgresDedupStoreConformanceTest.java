@@ -26,7 +26,7 @@ class PostgresDedupStoreConformanceTest extends DurableDedupStoreConformanceTest
 
   /** A trigger raises an error on the insert of that event. */
   @Override
-  protected boolean failAppendsOf(String eventId) {
+  protected void failAppendsOf(String eventId) {
     String s = "\"" + schema + "\".";
     PostgresTestDatabase.execute(
         "CREATE FUNCTION "
@@ -41,7 +41,6 @@ class PostgresDedupStoreConformanceTest extends DurableDedupStoreConformanceTest
             + "events FOR EACH ROW EXECUTE FUNCTION "
             + s
             + "fail_append()");
-    return true;
   }
 
   @AfterEach
