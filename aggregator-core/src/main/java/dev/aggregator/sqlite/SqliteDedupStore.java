@@ -1342,25 +1342,7 @@ public final class SqliteDedupStore implements DedupStore {
           return false;
         }
       }
-      transaction.execute("BEGIN IMMEDIATE");
-      try {
-        deleteClaim.setString(1, topic);
-        deleteClaim.setString(2, eventId);
-        deleteClaim.executeUpdate();
-        addClaimCounters(confirmed ? 1 : 0, confirmed ? 0 : 1, 0);
-        checkFileIsStillOurs();
-        transaction.execute("COMMIT");
-      } catch (SQLException | RuntimeException e) {
-        rollback();
-        throw e;
-      }
-      ClaimStats c = claimStats;
-      claimStats =
-          new ClaimStats(
-              c.pending() - 1,
-              c.confirmed() + (confirmed ? 1 : 0),
-              c.released() + (confirmed ? 0 : 1),
-              c.leasesExpired());
+      removeClaim(topic, eventId, confirmed);
       return true;
     } catch (SQLException e) {
       throw failure("cannot end a claim in", e);
@@ -1372,12 +1354,17 @@ public final class SqliteDedupStore implements DedupStore {
    * ending the claim. Ends it as the confirmation it was, so that it leaves the pending count.
    */
   private void endLeftoverClaim(String topic, String eventId) throws SQLException {
+    removeClaim(topic, eventId, true);
+  }
+
+  /** Deletes a claim in a transaction of its own, counted as confirmed or as released. */
+  private void removeClaim(String topic, String eventId, boolean confirmed) throws SQLException {
     transaction.execute("BEGIN IMMEDIATE");
     try {
       deleteClaim.setString(1, topic);
       deleteClaim.setString(2, eventId);
       deleteClaim.executeUpdate();
-      addClaimCounters(1, 0, 0);
+      addClaimCounters(confirmed ? 1 : 0, confirmed ? 0 : 1, 0);
       checkFileIsStillOurs();
       transaction.execute("COMMIT");
     } catch (SQLException | RuntimeException e) {
@@ -1386,7 +1373,11 @@ public final class SqliteDedupStore implements DedupStore {
     }
     ClaimStats c = claimStats;
     claimStats =
-        new ClaimStats(c.pending() - 1, c.confirmed() + 1, c.released(), c.leasesExpired());
+        new ClaimStats(
+            c.pending() - 1,
+            c.confirmed() + (confirmed ? 1 : 0),
+            c.released() + (confirmed ? 0 : 1),
+            c.leasesExpired());
   }
 
   private void addClaimCounters(long confirmed, long released, long leasesExpired)
