@@ -386,7 +386,7 @@ class DashboardBrowserIT {
           return ops;
         };
     waitFor("Swagger UI to list every route", d -> shown.apply(d).equals(documented));
-    assertEquals(13, documented.size(), documented.toString());
+    assertEquals(16, documented.size(), documented.toString());
     screenshot("docs.png");
     assertNoRequestLeftTheServer();
     assertNoConsoleErrors();
