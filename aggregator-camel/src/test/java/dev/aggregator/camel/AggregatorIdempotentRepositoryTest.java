@@ -12,11 +12,19 @@ import dev.aggregator.EventAggregator;
 import dev.aggregator.EventQuery;
 import dev.aggregator.EventValidationException;
 import dev.aggregator.sqlite.SqliteDedupStore;
+import dev.aggregator.store.TestClock;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
@@ -146,6 +154,82 @@ class AggregatorIdempotentRepositoryTest {
     assertEquals(List.of("order-4"), handled);
     assertEquals(new ClaimStats(0, 4, 1, 0), reopened.stats().claims());
     assertEquals(List.of("order-1", "order-2", FAILS_ONCE, "order-4"), storedIds(reopened));
+  }
+
+  @Test
+  void idempotentConsumer_sameKeysFromConcurrentThreads_processesEachOnce() throws Exception {
+    EventAggregator aggregator = openAggregator();
+    AggregatorIdempotentRepository repo =
+        AggregatorIdempotentRepository.builder(aggregator).topic(TOPIC).build();
+    CamelContext camel = startRoute(repo);
+    ProducerTemplate template = camel.createProducerTemplate();
+    int threads = 4;
+    int keys = 200;
+    CountDownLatch start = new CountDownLatch(1);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<List<Exception>>> senders = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        senders.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  List<Exception> failures = new ArrayList<>();
+                  // Every thread sends every key: each key arrives 4 times, some at once.
+                  for (int k = 0; k < keys; k++) {
+                    Exception e = send(template, "key-" + k);
+                    if (e != null) {
+                      failures.add(e);
+                    }
+                  }
+                  return failures;
+                }));
+      }
+      start.countDown();
+      for (Future<List<Exception>> sender : senders) {
+        assertEquals(List.of(), sender.get(60, TimeUnit.SECONDS));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    List<String> received = received(camel);
+    assertEquals(keys, received.size(), "each key exactly once: " + received);
+    assertEquals(keys, Set.copyOf(received).size());
+    assertEquals(new ClaimStats(0, keys, 0, 0), aggregator.stats().claims());
+    assertEquals(0, repo.claimsHeld());
+  }
+
+  @Test
+  void add_holderDiedWithoutConfirming_keyTakenOverAfterTheLease() {
+    TestClock clock = new TestClock(Instant.parse("2026-12-07T12:00:00Z"));
+    EventAggregator aggregator =
+        EventAggregator.builder()
+            .store(SqliteDedupStore.open(dir.resolve("camel.db")))
+            .clock(clock)
+            .build();
+    open.add(aggregator);
+    // Two repositories stand for a process that died holding the key and its replacement.
+    AggregatorIdempotentRepository died =
+        AggregatorIdempotentRepository.builder(aggregator)
+            .topic(TOPIC)
+            .lease(Duration.ofMinutes(1))
+            .build();
+    AggregatorIdempotentRepository next =
+        AggregatorIdempotentRepository.builder(aggregator)
+            .topic(TOPIC)
+            .lease(Duration.ofMinutes(1))
+            .build();
+
+    assertTrue(died.add("k"));
+    clock.advance(Duration.ofSeconds(59));
+    assertFalse(next.add("k"), "within the lease: in progress elsewhere");
+    clock.advance(Duration.ofSeconds(2));
+    assertTrue(next.add("k"), "after the lease: taken over");
+    assertTrue(next.confirm("k"));
+    assertFalse(died.remove("k"), "the late holder's release does nothing");
+    assertFalse(died.add("k"));
+    assertEquals(new ClaimStats(0, 1, 0, 1), aggregator.stats().claims());
   }
 
   @Test
