@@ -53,7 +53,8 @@ import org.apache.camel.support.service.ServiceSupport;
  *
  * <p>The repository uses the aggregator and does not close it: the application owns it and closes
  * it after the Camel context stopped. Thread-safe. Claims held by this repository are kept in
- * memory by key until Camel confirms or removes them (one entry per exchange in flight).
+ * memory by key until Camel confirms or removes them: one entry per exchange in flight, plus, with
+ * {@code removeOnFailure(false)}, one per failed key until that key is delivered again.
  */
 public final class AggregatorIdempotentRepository extends ServiceSupport
     implements IdempotentRepository {
