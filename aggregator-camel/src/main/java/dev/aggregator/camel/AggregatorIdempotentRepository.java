@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import org.apache.camel.Exchange;
 import org.apache.camel.spi.IdempotentRepository;
 import org.apache.camel.support.service.ServiceSupport;
 
@@ -61,12 +62,17 @@ public final class AggregatorIdempotentRepository extends ServiceSupport
 
   private final ConsumerGuard guard;
   private final String topic;
-  // The claim's token is needed to confirm or release it, and Camel passes only the key back.
+  // The claim's token is needed to confirm or release it, and the key-only methods get just the
+  // key back. The exchange methods, which Camel's idempotent consumer calls, also keep the claim
+  // on the exchange, so that a late exchange whose lease ran out ends its own claim, never the
+  // entry of the exchange that took the key over.
   private final ConcurrentMap<String, Claim> held = new ConcurrentHashMap<>();
+  private final String claimProperty;
 
   private AggregatorIdempotentRepository(ConsumerGuard guard, String topic) {
     this.guard = guard;
     this.topic = topic;
+    this.claimProperty = AggregatorIdempotentRepository.class.getName() + ".claim." + topic + ".";
   }
 
   /** A builder for a repository over {@code aggregator}, which it uses and does not close. */
@@ -84,14 +90,30 @@ public final class AggregatorIdempotentRepository extends ServiceSupport
    */
   @Override
   public boolean add(String key) {
-    Claim claim = guard.claim(Event.of(topic, key));
-    if (!claim.acquired()) {
+    return claim(key) != null;
+  }
+
+  /** As {@link #add(String)}, keeping the claim on the exchange for its confirm or remove. */
+  @Override
+  public boolean add(Exchange exchange, String key) {
+    Claim claim = claim(key);
+    if (claim == null) {
       return false;
     }
-    // A previous entry of the key can only be a claim whose lease ran out (the store gave the key
-    // to this caller): its confirm or release would now be refused by its token anyway.
-    held.put(key, claim);
+    exchange.setProperty(claimProperty + key, claim);
     return true;
+  }
+
+  /** The acquired claim, also kept by key; null if the key is confirmed or in progress. */
+  private Claim claim(String key) {
+    Claim claim = guard.claim(Event.of(topic, key));
+    if (!claim.acquired()) {
+      return null;
+    }
+    // A previous entry of the key can only be a claim whose lease ran out (the store gave the key
+    // to this caller): its confirm or release is decided by its own token.
+    held.put(key, claim);
+    return claim;
   }
 
   /**
@@ -113,6 +135,23 @@ public final class AggregatorIdempotentRepository extends ServiceSupport
   }
 
   /**
+   * As {@link #confirm(String)}, for the claim this exchange took. If its lease ran out and another
+   * exchange took the key over, the key is still stored (the work was done), and the other
+   * exchange's confirm then finds it stored.
+   */
+  @Override
+  public boolean confirm(Exchange exchange, String key) {
+    Claim claim = exchange.getProperty(claimProperty + key, Claim.class);
+    if (claim == null) {
+      return confirm(key);
+    }
+    exchange.removeProperty(claimProperty + key);
+    held.remove(key, claim);
+    guard.confirm(claim);
+    return true;
+  }
+
+  /**
    * Releases the claim of {@code key} taken by {@link #add}, so that the next delivery of the key
    * is processed. A confirmed key is never removed.
    *
@@ -125,6 +164,21 @@ public final class AggregatorIdempotentRepository extends ServiceSupport
     if (claim == null) {
       return false;
     }
+    return guard.release(claim);
+  }
+
+  /**
+   * As {@link #remove(String)}, for the claim this exchange took: false, and the key left to its
+   * new holder, if its lease ran out and another exchange took the key over.
+   */
+  @Override
+  public boolean remove(Exchange exchange, String key) {
+    Claim claim = exchange.getProperty(claimProperty + key, Claim.class);
+    if (claim == null) {
+      return remove(key);
+    }
+    exchange.removeProperty(claimProperty + key);
+    held.remove(key, claim);
     return guard.release(claim);
   }
 

@@ -31,6 +31,7 @@ import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.mock.MockEndpoint;
 import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.support.DefaultExchange;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -229,6 +230,38 @@ class AggregatorIdempotentRepositoryTest {
     assertTrue(next.confirm("k"));
     assertFalse(died.remove("k"), "the late holder's release does nothing");
     assertFalse(died.add("k"));
+    assertEquals(new ClaimStats(0, 1, 0, 1), aggregator.stats().claims());
+  }
+
+  @Test
+  void confirm_lateExchangeAfterTakeover_leavesTheNewHoldersClaim() throws Exception {
+    TestClock clock = new TestClock(Instant.parse("2026-12-07T12:00:00Z"));
+    EventAggregator aggregator =
+        EventAggregator.builder()
+            .store(SqliteDedupStore.open(dir.resolve("camel.db")))
+            .clock(clock)
+            .build();
+    open.add(aggregator);
+    AggregatorIdempotentRepository repo =
+        AggregatorIdempotentRepository.builder(aggregator)
+            .topic(TOPIC)
+            .lease(Duration.ofMinutes(1))
+            .build();
+    CamelContext camel = new DefaultCamelContext();
+    open.add(camel);
+    Exchange slow = new DefaultExchange(camel);
+    Exchange next = new DefaultExchange(camel);
+
+    assertTrue(repo.add(slow, "k"));
+    clock.advance(Duration.ofMinutes(2));
+    assertTrue(repo.add(next, "k"), "the slow exchange outlived its lease");
+    assertTrue(repo.confirm(slow, "k"), "the slow exchange's work is done: the key is stored");
+    assertEquals(1, repo.claimsHeld(), "the new holder's claim is still held");
+    assertTrue(repo.confirm(next, "k"));
+    assertEquals(0, repo.claimsHeld());
+    assertFalse(repo.add(new DefaultExchange(camel), "k"));
+    assertEquals(List.of("k"), storedIds(aggregator));
+    // The slow claim was taken over (a lease expiry), the new one confirmed.
     assertEquals(new ClaimStats(0, 1, 0, 1), aggregator.stats().claims());
   }
 
