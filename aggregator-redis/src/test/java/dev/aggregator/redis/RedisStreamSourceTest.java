@@ -292,7 +292,8 @@ class RedisStreamSourceTest {
             "o-1",
             Instant.parse("2025-10-23T10:00:00.5Z"),
             "shop",
-            (ObjectNode) MAPPER.readTree("{\"amount\":12,\"items\":[1,2]}")),
+            (ObjectNode) MAPPER.readTree("{\"amount\":12,\"items\":[1,2]}"),
+            "2025-10-23T10:00:00.5Z"), // the timestamp as the entry spelled it
         stored.get(0));
     // As if the fields had been left out: the store fills in the defaults.
     assertEquals("o-2", stored.get(1).eventId());
