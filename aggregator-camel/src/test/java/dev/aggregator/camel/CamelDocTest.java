@@ -1,16 +1,7 @@
 package dev.aggregator.camel;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.aggregator.testing.DocSamples;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import javax.tools.JavaCompiler;
-import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,12 +15,7 @@ class CamelDocTest {
 
   @Test
   void camelSample_compilesAgainstTheApi() throws Exception {
-    String page =
-        Files.readString(Path.of("..", "docs", "consumer-guard.md"), StandardCharsets.UTF_8);
-    int section = page.indexOf("\n## Camel\n");
-    assertTrue(section >= 0, "no Camel section in docs/consumer-guard.md");
-    Matcher code = Pattern.compile("```java\n(.*?)```", Pattern.DOTALL).matcher(page);
-    assertTrue(code.find(section), "no java code block in the Camel section");
+    String sample = DocSamples.javaBlock("docs/consumer-guard.md", "## Camel");
     String source =
         String.join(
             "\n",
@@ -45,34 +31,9 @@ class CamelDocTest {
             "",
             "class CamelSample {",
             "  static void run(CountDownLatch shutdown) throws Exception {",
-            code.group(1),
+            sample,
             "  }",
             "}");
-    Path file = dir.resolve("src/CamelSample.java");
-    Files.createDirectories(file.getParent());
-    Files.writeString(file, source, StandardCharsets.UTF_8);
-    Path classes = dir.resolve("classes");
-    Files.createDirectories(classes);
-    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-    StringWriter diagnostics = new StringWriter();
-    boolean compiled =
-        javac
-            .getTask(
-                diagnostics,
-                null,
-                null,
-                List.of(
-                    "-classpath",
-                    System.getProperty("java.class.path"),
-                    "-d",
-                    classes.toString(),
-                    "-Xlint:all",
-                    "-Werror"),
-                null,
-                javac
-                    .getStandardFileManager(null, null, StandardCharsets.UTF_8)
-                    .getJavaFileObjects(file))
-            .call();
-    assertTrue(compiled, "docs/consumer-guard.md Camel sample does not compile:\n" + diagnostics);
+    DocSamples.compile(dir, "CamelSample", source, "docs/consumer-guard.md");
   }
 }

@@ -1,16 +1,7 @@
 package dev.aggregator.examples;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.aggregator.testing.DocSamples;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import javax.tools.JavaCompiler;
-import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,10 +15,7 @@ class ConsumerGuardDocTest {
 
   @Test
   void consumerGuardSample_compilesAgainstTheApi() throws Exception {
-    String page =
-        Files.readString(Path.of("..", "docs", "consumer-guard.md"), StandardCharsets.UTF_8);
-    Matcher code = Pattern.compile("```java\n(.*?)```", Pattern.DOTALL).matcher(page);
-    assertTrue(code.find(), "no java code block in docs/consumer-guard.md");
+    String sample = DocSamples.javaBlock("docs/consumer-guard.md", null);
     String source =
         String.join(
             "\n",
@@ -48,34 +36,9 @@ class ConsumerGuardDocTest {
             "  interface Payments { void charge(Message m) throws PaymentException; }",
             "",
             "  static void consume(Broker consumer, Payments payments) {",
-            code.group(1),
+            sample,
             "  }",
             "}");
-    Path file = dir.resolve("src/GuardSample.java");
-    Files.createDirectories(file.getParent());
-    Files.writeString(file, source, StandardCharsets.UTF_8);
-    Path classes = dir.resolve("classes");
-    Files.createDirectories(classes);
-    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-    StringWriter diagnostics = new StringWriter();
-    boolean compiled =
-        javac
-            .getTask(
-                diagnostics,
-                null,
-                null,
-                List.of(
-                    "-classpath",
-                    System.getProperty("java.class.path"),
-                    "-d",
-                    classes.toString(),
-                    "-Xlint:all",
-                    "-Werror"),
-                null,
-                javac
-                    .getStandardFileManager(null, null, StandardCharsets.UTF_8)
-                    .getJavaFileObjects(file))
-            .call();
-    assertTrue(compiled, "docs/consumer-guard.md sample does not compile:\n" + diagnostics);
+    DocSamples.compile(dir, "GuardSample", source, "docs/consumer-guard.md");
   }
 }

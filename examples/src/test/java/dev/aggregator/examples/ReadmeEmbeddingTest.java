@@ -3,17 +3,12 @@ package dev.aggregator.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.aggregator.testing.DocSamples;
 import java.io.File;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import javax.tools.JavaCompiler;
-import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,33 +21,9 @@ class ReadmeEmbeddingTest {
 
   @Test
   void readmeEmbeddingSample_compilesAndRunsAsDocumented() throws Exception {
-    String readme = Files.readString(Path.of("..", "README.md"), StandardCharsets.UTF_8);
-    int section = readme.indexOf("\n## Embedding");
-    assertTrue(section >= 0, "README.md has no '## Embedding' section");
-    Matcher code = Pattern.compile("```java\n(.*?)```", Pattern.DOTALL).matcher(readme);
-    assertTrue(code.find(section), "no java code block in the Embedding section");
-    Path source = dir.resolve("src/Quickstart.java");
-    Files.createDirectories(source.getParent());
-    Files.writeString(source, code.group(1), StandardCharsets.UTF_8);
-
-    Path classes = dir.resolve("classes");
-    Files.createDirectories(classes);
-    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+    String sample = DocSamples.javaBlock("README.md", "## Embedding");
+    Path classes = DocSamples.compile(dir, "Quickstart", sample, "README.md");
     String classpath = System.getProperty("java.class.path");
-    StringWriter diagnostics = new StringWriter();
-    boolean compiled =
-        javac
-            .getTask(
-                diagnostics,
-                null,
-                null,
-                List.of("-classpath", classpath, "-d", classes.toString(), "-Xlint:all", "-Werror"),
-                null,
-                javac
-                    .getStandardFileManager(null, null, StandardCharsets.UTF_8)
-                    .getJavaFileObjects(source))
-            .call();
-    assertTrue(compiled, "README sample does not compile:\n" + diagnostics);
 
     Process run =
         new ProcessBuilder(
