@@ -64,7 +64,7 @@ public final class Main implements Callable<Integer> {
     StandaloneServer running;
     try {
       options.normalize();
-      // Before the first logger exists: logback.xml reads these when it configures itself.
+      // Before the first logger exists: ServerLogging reads these when logback configures itself.
       System.setProperty("aggregator.log.file", options.logFile.toString());
       System.setProperty("aggregator.log.level", options.logLevel);
       // Only now: what it loads may log (sqlite-jdbc does, through SLF4J), and the first log

@@ -186,6 +186,50 @@ class ServerJarIT {
   }
 
   /**
+   * A logback file of the user's own ({@code -Dlogback.configurationFile}) replaces the built-in
+   * one.
+   */
+  @Test
+  void usersLogbackFile_replacesTheBuiltInLogging() throws Exception {
+    Path config = dir.resolve("mine.xml");
+    Path mine = dir.resolve("mine.log");
+    Files.writeString(
+        config,
+        """
+        <configuration>
+          <appender name="MINE" class="ch.qos.logback.core.FileAppender">
+            <file>%s</file>
+            <encoder><pattern>MINE %%msg%%n</pattern></encoder>
+          </appender>
+          <root level="INFO"><appender-ref ref="MINE"/></root>
+        </configuration>
+        """
+            .formatted(mine));
+    int port = freePort();
+    List<String> command =
+        List.of(
+            java(),
+            "-Dlogback.configurationFile=" + config,
+            "-jar",
+            jar(),
+            "--port",
+            String.valueOf(port),
+            "--db",
+            dir.resolve("a.db").toString(),
+            "--log-file",
+            dir.resolve("logs/a.log").toString());
+    try (Child c = new Child(command)) {
+      c.await("listening on", START_TIMEOUT);
+      post(port, "/publish", "{\"topic\":\"t\",\"event_id\":\"e1\"}");
+      c.process.toHandle().destroy(); // SIGTERM: the server stops logback, which closes the file
+      assertEquals(0, c.awaitExit(Duration.ofSeconds(30)), c.output());
+    }
+    String log = Files.readString(mine);
+    assertTrue(log.contains("MINE REQUEST: POST /publish - STATUS: 200"), log);
+    assertFalse(Files.exists(dir.resolve("logs/a.log")), "the built-in file is not written");
+  }
+
+  /**
    * Small answers on a keep-alive connection go out at once: without TCP_NODELAY, Nagle's algorithm
    * and the client's delayed ACK hold each one for tens of milliseconds (the JDK server reads its
    * setting once per JVM, so anything that creates a JDK server before the transport sets it brings
