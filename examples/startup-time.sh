@@ -6,6 +6,9 @@
 # Usage: examples/startup-time.sh [RUNS] [-- extra server flags]
 #   SERVER_JAR (default aggregator-server/target/aggregator-server.jar), JAVA (default java).
 set -euo pipefail
+# A probe that meets a socket closing under it (the server checks its port is free by binding it for
+# a moment) must fail that probe, not kill the script with SIGPIPE.
+trap '' PIPE
 cd "$(dirname "$0")/.."
 RUNS=${1:-10}
 shift || true
