@@ -29,6 +29,9 @@ health_ok() { # one GET /health over /dev/tcp; true on a 200
   [[ $line == "HTTP/1.1 200"* ]]
 }
 
+# A server left on the port would answer for the one being measured.
+if health_ok; then echo "startup-time: something already answers on port $PORT" >&2; exit 1; fi
+
 starts=() publishes=()
 for run in $(seq 1 "$RUNS"); do
   dir=$(mktemp -d /tmp/startup-XXXXXX)
