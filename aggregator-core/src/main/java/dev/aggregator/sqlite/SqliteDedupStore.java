@@ -1005,14 +1005,7 @@ public final class SqliteDedupStore implements DedupStore {
     if (!timeBlocksOn || start >= nextSeq) {
       return;
     }
-    transaction.execute("BEGIN IMMEDIATE");
-    try {
-      insertTimeBlock(TimeBlock.unknown(start, nextSeq));
-      transaction.execute("COMMIT");
-    } catch (SQLException | RuntimeException e) {
-      rollback();
-      throw e;
-    }
+    inTransaction(() -> insertTimeBlock(TimeBlock.unknown(start, nextSeq)));
   }
 
   private static final String TIME_BLOCK_COLUMNS =
@@ -1233,23 +1226,19 @@ public final class SqliteDedupStore implements DedupStore {
 
   /** Creates the claim tables if missing, prepares their statements and loads their counters. */
   private void openClaims(Connection c) throws SQLException {
-    transaction.execute("BEGIN IMMEDIATE");
-    try {
-      // WITHOUT ROWID: the key is the primary key, so one B-tree holds the claims.
-      transaction.executeUpdate(
-          "CREATE TABLE IF NOT EXISTS claims (topic TEXT NOT NULL, event_id TEXT NOT NULL,"
-              + " token TEXT NOT NULL, lease_until_ns INTEGER NOT NULL,"
-              + " PRIMARY KEY (topic, event_id)) WITHOUT ROWID");
-      transaction.executeUpdate(
-          "CREATE TABLE IF NOT EXISTS claim_counters (id INTEGER PRIMARY KEY CHECK (id = 1),"
-              + " confirmed INTEGER NOT NULL, released INTEGER NOT NULL,"
-              + " leases_expired INTEGER NOT NULL)");
-      transaction.executeUpdate("INSERT OR IGNORE INTO claim_counters VALUES (1, 0, 0, 0)");
-      transaction.execute("COMMIT");
-    } catch (SQLException e) {
-      rollback();
-      throw e;
-    }
+    inTransaction(
+        () -> {
+          // WITHOUT ROWID: the key is the primary key, so one B-tree holds the claims.
+          transaction.executeUpdate(
+              "CREATE TABLE IF NOT EXISTS claims (topic TEXT NOT NULL, event_id TEXT NOT NULL,"
+                  + " token TEXT NOT NULL, lease_until_ns INTEGER NOT NULL,"
+                  + " PRIMARY KEY (topic, event_id)) WITHOUT ROWID");
+          transaction.executeUpdate(
+              "CREATE TABLE IF NOT EXISTS claim_counters (id INTEGER PRIMARY KEY CHECK (id = 1),"
+                  + " confirmed INTEGER NOT NULL, released INTEGER NOT NULL,"
+                  + " leases_expired INTEGER NOT NULL)");
+          transaction.executeUpdate("INSERT OR IGNORE INTO claim_counters VALUES (1, 0, 0, 0)");
+        });
     try (ResultSet rs =
         transaction.executeQuery(
             "SELECT (SELECT count(*) FROM claims), confirmed, released, leases_expired"
@@ -1300,22 +1289,18 @@ public final class SqliteDedupStore implements DedupStore {
         return new ClaimState(Claim.Status.IN_PROGRESS, EventRows.ofEpochNanos(heldUntilNs));
       }
       boolean expired = heldBy != null;
-      transaction.execute("BEGIN IMMEDIATE");
-      try {
-        upsertClaim.setString(1, topic);
-        upsertClaim.setString(2, eventId);
-        upsertClaim.setString(3, token);
-        upsertClaim.setLong(4, EventRows.epochNanos(leaseExpiresAt));
-        upsertClaim.executeUpdate();
-        if (expired) {
-          addClaimCounters(0, 0, 1);
-        }
-        checkFileIsStillOurs();
-        transaction.execute("COMMIT");
-      } catch (SQLException | RuntimeException e) {
-        rollback();
-        throw e;
-      }
+      inTransaction(
+          () -> {
+            upsertClaim.setString(1, topic);
+            upsertClaim.setString(2, eventId);
+            upsertClaim.setString(3, token);
+            upsertClaim.setLong(4, EventRows.epochNanos(leaseExpiresAt));
+            upsertClaim.executeUpdate();
+            if (expired) {
+              addClaimCounters(0, 0, 1);
+            }
+            checkFileIsStillOurs();
+          });
       ClaimStats c = claimStats;
       claimStats =
           new ClaimStats(
@@ -1359,18 +1344,14 @@ public final class SqliteDedupStore implements DedupStore {
 
   /** Deletes a claim in a transaction of its own, counted as confirmed or as released. */
   private void removeClaim(String topic, String eventId, boolean confirmed) throws SQLException {
-    transaction.execute("BEGIN IMMEDIATE");
-    try {
-      deleteClaim.setString(1, topic);
-      deleteClaim.setString(2, eventId);
-      deleteClaim.executeUpdate();
-      addClaimCounters(confirmed ? 1 : 0, confirmed ? 0 : 1, 0);
-      checkFileIsStillOurs();
-      transaction.execute("COMMIT");
-    } catch (SQLException | RuntimeException e) {
-      rollback();
-      throw e;
-    }
+    inTransaction(
+        () -> {
+          deleteClaim.setString(1, topic);
+          deleteClaim.setString(2, eventId);
+          deleteClaim.executeUpdate();
+          addClaimCounters(confirmed ? 1 : 0, confirmed ? 0 : 1, 0);
+          checkFileIsStillOurs();
+        });
     ClaimStats c = claimStats;
     claimStats =
         new ClaimStats(
@@ -1519,6 +1500,27 @@ public final class SqliteDedupStore implements DedupStore {
       }
     }
     return keys;
+  }
+
+  /** SQL that runs in a transaction of its own. */
+  @FunctionalInterface
+  private interface TransactionWork {
+    void run() throws SQLException;
+  }
+
+  /**
+   * Runs {@code work} in one write transaction: committed if it returns, rolled back if it throws
+   * (what it throws is thrown on).
+   */
+  private void inTransaction(TransactionWork work) throws SQLException {
+    transaction.execute("BEGIN IMMEDIATE");
+    try {
+      work.run();
+      transaction.execute("COMMIT");
+    } catch (SQLException | RuntimeException e) {
+      rollback();
+      throw e;
+    }
   }
 
   private void rollback() {
