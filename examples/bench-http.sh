@@ -40,8 +40,8 @@ done
 VERIFY=--verify
 [[ $CONFIG == echo* ]] && VERIFY=
 case $SCENARIO in
-  batch100) ARGS=(--batch 100 --concurrency 4 --shape array $VERIFY); EV=${EVENTS:-100000} ;;
-  batch1) ARGS=(--batch 1 --concurrency 16 --shape object $VERIFY); EV=${EVENTS:-100000} ;;
+  batch100) BATCH=100; ARGS=(--batch "$BATCH" --concurrency 4 --shape array $VERIFY); EV=${EVENTS:-100000} ;;
+  batch1) BATCH=1; ARGS=(--batch "$BATCH" --concurrency 16 --shape object $VERIFY); EV=${EVENTS:-100000} ;;
   *) echo "unknown scenario $SCENARIO" >&2; exit 2 ;;
 esac
 # CPU ticks of the server's threads, one "name ticks" line each, digits dropped from the names so a
@@ -64,7 +64,7 @@ for i in $(seq 1 "$RUNS"); do
 done
 thread_ticks > "$DIR/cpu.after"
 # Requests, not events: CPU per request is what the transports differ by.
-REQUESTS=$(( RUNS * EV / ${ARGS[1]} ))
+REQUESTS=$(( RUNS * EV / BATCH ))
 TICK=$(getconf CLK_TCK)
 IDLE=$(( $(awk '/^cpu /{ print $5 }' /proc/stat) - IDLE_BEFORE ))
 awk -v n="$REQUESTS" -v tick="$TICK" -v secs="$(echo "$(date +%s.%N) - $START" | bc)" -v idle="$IDLE" '
