@@ -1,6 +1,7 @@
 package dev.aggregator.server.logging;
 
 import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
@@ -12,7 +13,6 @@ import ch.qos.logback.core.rolling.SizeAndTimeBasedRollingPolicy;
 import ch.qos.logback.core.spi.ContextAwareBase;
 import ch.qos.logback.core.util.FileSize;
 import java.util.function.UnaryOperator;
-import org.slf4j.Logger;
 
 /**
  * The standalone jar's logging, set up in code: the console and a rolling file, both written by one
@@ -73,7 +73,7 @@ public final class ServerLogging extends ContextAwareBase implements Configurato
     log.addAppender(rolling);
     log.start();
 
-    ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+    Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
     root.setLevel(Level.toLevel(property.apply("aggregator.log.level"), Level.INFO));
     root.addAppender(log);
     return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
